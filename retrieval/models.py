@@ -1,0 +1,155 @@
+"""The value objects that flow between ingest, the store, search and answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from a file. `text` is exactly what gets chunked and quoted."""
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    date: dt.date | None = None
+    url: str = ""
+    origin: str = ""  # the file it came from (with ":line" for JSON Lines), for reports and --prune
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article: `article.text[start:end] == text` always holds."""
+
+    id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with what a reader needs to cite it."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    score: float
+    title: str = ""
+    source: str = ""
+    date: str = ""  # ISO date or ""
+    url: str = ""
+    start: int = 0
+    end: int = 0
+    dense_similarity: float | None = None  # cosine similarity to the query, when it was computed
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer; `quote` is verbatim article text."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    quote: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    note: str = ""  # e.g. why an LLM answer fell back to quotes
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [
+                {"doc_id": p.doc_id, "chunk_id": p.chunk_id, "score": p.score, "text": p.text}
+                for p in self.passages
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An extractive summary: `text` carries [n] markers resolving to `citations`."""
+
+    kind: str  # "article" | "topic" | "dates"
+    subject: str
+    text: str
+    citations: list[Citation]
+    points: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "summary": self.text,
+            "points": self.points,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One indexed article, as listed by `newsdesk sources`."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    chunks: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did. `failures` are (where, reason) pairs."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    chunks_embedded: int = 0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "failed": self.failed,
+            "failures": [{"where": w, "reason": r} for w, r in self.failures],
+            "chunks_embedded": self.chunks_embedded,
+        }

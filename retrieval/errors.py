@@ -34,3 +34,7 @@ class NotFoundError(NewsdeskError):
 
 class DateError(NewsdeskError):
     """A date given by a user could not be understood."""
+
+
+class IndexBusyError(NewsdeskError):
+    """An indexing run is already in progress."""

@@ -1,21 +1,160 @@
-"""The Newsdesk facade: the one object the CLI, the bot and the benchmarks talk to."""
-# (skeleton: being implemented)
+"""The Newsdesk facade: the one object the CLI, the bot and the benchmarks talk to.
+
+It owns the long-lived pieces (the embedding model, the Chroma store, the BM25 index) and
+exposes the user's verbs: index, search, ask, summarize, list sources. Built once at an
+entry point from settings; safe to call from worker threads while an index run goes on.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
+
+from . import summaries
+from .answers import Composer, ComposerOptions
+from .chunking import Chunker
+from .config import RetrievalSettings
+from .embeddings import LazyEmbeddings
+from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
+from .indexer import Indexer
+from .lexical import LexicalIndex, fingerprint
 from .models import Answer, IndexReport, Passage, SourceInfo, Summary
+from .search import SearchOptions, Searcher
+from .store import ChunkStore, StoredArticle, embedded_client, server_client
+
+MAX_QUESTION_CHARS = 500
+
+
+def check_question(question: str) -> str:
+    """The question, stripped; a QuestionError with a helpful message when it cannot be asked."""
+    text = " ".join((question or "").split())
+    if not text:
+        raise QuestionError("Please ask a question, e.g. “which border crossings closed?”")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"That question is {len(text)} characters long; please keep it under {MAX_QUESTION_CHARS}.")
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("That question has no words in it; please ask in words, e.g. “who won the election?”")
+    return text
 
 
 class Newsdesk:
+    def __init__(self, store: ChunkStore, embeddings: Embeddings, *, data_dir: Path,
+                 chunker: Chunker | None = None, search_options: SearchOptions | None = None,
+                 composer_options: ComposerOptions | None = None):
+        self.store = store
+        self.embeddings = embeddings
+        self.data_dir = data_dir
+        self.chunker = chunker or Chunker()
+        self.composer = Composer(embeddings, composer_options)
+        self.searcher = Searcher(store, embeddings, self._lexical_index, search_options)
+        self._lexical: LexicalIndex | None = None
+        self._lexical_lock = threading.Lock()
+        self._index_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: RetrievalSettings, embeddings: Embeddings | None = None) -> Newsdesk:
+        embeddings = embeddings or LazyEmbeddings(settings.embedding_model)
+        if settings.chroma_host:
+            client = server_client(settings.chroma_host, settings.chroma_port)
+        else:
+            client = embedded_client(settings.data_dir / "chroma")
+        store = ChunkStore(client, embeddings, model_name=settings.embedding_model,
+                           collection_name=settings.chroma_collection)
+        return cls(store, embeddings, data_dir=settings.data_dir,
+                   chunker=Chunker(settings.chunk_size, settings.chunk_overlap))
+
+    # -- the lexical index, kept in step with the store ------------------------------------
+    @property
+    def _lexical_dir(self) -> Path:
+        return self.data_dir / "bm25" / self.store.collection_name
+
+    def _lexical_index(self) -> LexicalIndex:
+        with self._lexical_lock:
+            if self._lexical is None:
+                self._lexical = self._load_or_build_lexical()
+            return self._lexical
+
+    def _load_or_build_lexical(self) -> LexicalIndex:
+        chunks = self.store.all_chunks()
+        current = fingerprint([(c.id, c.metadata.get("doc_hash", "")) for c in chunks])
+        saved = LexicalIndex.load(self._lexical_dir)
+        if saved is not None and saved.fingerprint == current:
+            return saved
+        index = LexicalIndex.build(
+            [c.id for c in chunks],
+            [f"{c.metadata.get('title', '')}\n{c.text}" for c in chunks],
+            [int(c.metadata.get("date_num", 0)) for c in chunks],
+            current,
+        )
+        index.save(self._lexical_dir)
+        return index
+
+    # -- the verbs --------------------------------------------------------------------------
     def index(self, paths: list[Path], *, prune: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> IndexReport: ...
-    def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]: ...
+              progress: Callable[[int, int], None] | None = None) -> IndexReport:
+        """Index articles from files and folders incrementally; one run at a time."""
+        if not self._index_lock.acquire(blocking=False):
+            raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
+        try:
+            report = Indexer(self.store, self.chunker, self.embeddings).run(paths, prune=prune, progress=progress)
+            if report.changed or self._lexical is None:
+                fresh = self._load_or_build_lexical()
+                with self._lexical_lock:
+                    self._lexical = fresh  # swapped whole: searches never see a half-built index
+            return report
+        finally:
+            self._index_lock.release()
+
+    def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
+        query = check_question(query)
+        self.store.check_model()
+        return self.searcher.search(query, k=k, as_of=as_of)
+
     def ask(self, question: str, *, k: int = 8, as_of: dt.date | None = None,
-            history: list[str] | None = None) -> Answer: ...
-    def summarize_article(self, doc_id: str) -> Summary: ...
-    def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary: ...
-    def summarize_dates(self, since: dt.date, until: dt.date | None = None) -> Summary: ...
-    def sources(self) -> list[SourceInfo]: ...
+            history: list[str] | None = None) -> Answer:
+        """A cited answer; `history` holds a thread's earlier questions, used for retrieval."""
+        question = check_question(question)
+        context = " ".join([*(history or [])[-2:], question])
+        passages = self.search(context, k=k, as_of=as_of) if history else self.search(question, k=k, as_of=as_of)
+        return self.composer.compose(question, passages, query=context)
+
+    def summarize_article(self, doc_id: str) -> Summary:
+        """Key sentences of one article, by id or (unambiguous) title."""
+        doc = self.find_article(doc_id)
+        return summaries.summarize_article(doc, self.store.chunks_of(doc.doc_id))
+
+    def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
+        topic = check_question(topic)
+        passages = self.search(topic, k=8, as_of=as_of)
+        return summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options)
+
+    def summarize_dates(self, since: dt.date, until: dt.date | None = None) -> Summary:
+        until = until or dt.date.today()
+        if until < since:
+            raise DateError(f"the period ends ({until}) before it starts ({since})")
+        docs = [d for d in self.store.articles().values() if d.date and since.isoformat() <= d.date <= until.isoformat()]
+        return summaries.summarize_period(since, until, docs, self.store.chunks_of)
+
+    def sources(self) -> list[SourceInfo]:
+        """The indexed articles, newest first."""
+        docs = sorted(self.store.articles().values(), key=lambda d: (d.date or "", d.doc_id), reverse=True)
+        return [SourceInfo(d.doc_id, d.title, d.source, d.date, d.url, len(d.chunk_ids)) for d in docs]
+
+    def find_article(self, key: str) -> StoredArticle:
+        """An article by id, else by title (exact, then unique substring, case-insensitive)."""
+        docs = self.store.articles()
+        if key in docs:
+            return docs[key]
+        wanted = key.strip().lower()
+        exact = [d for d in docs.values() if d.title.lower() == wanted]
+        partial = exact or [d for d in docs.values() if wanted and wanted in d.title.lower()]
+        if len(partial) == 1:
+            return partial[0]
+        if partial:
+            names = "; ".join(sorted(f"{d.doc_id} ({d.title})" for d in partial)[:5])
+            raise NotFoundError(f"{len(partial)} articles match {key!r}, e.g. {names}: give the id")
+        raise NotFoundError(f"no indexed article has the id or title {key!r} (see `newsdesk sources`)")

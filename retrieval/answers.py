@@ -1,0 +1,143 @@
+"""The offline answer composer: quote the sentences that answer the question, and cite them.
+
+No language model: every sentence of an answer is verbatim article text, followed by the
+number of the source it comes from, so an answer can be wrong only by quoting the wrong
+sentence, never by inventing one. When the best evidence is too far from the question, the
+composer abstains instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .lexical import terms
+from .models import Answer, Citation, Passage
+from .sentences import sentence_spans
+
+ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
+
+
+@dataclass(frozen=True)
+class ComposerOptions:
+    # Abstain when no passage reaches this cosine similarity to the question. Calibrated on
+    # the RealTimeQA dev set with bench/quality.py (see the README's Quality section).
+    min_similarity: float = 0.30
+    passages_considered: int = 6
+    max_sentences: int = 4
+    relative_cutoff: float = 0.65  # keep further sentences scoring at least this share of the best
+    max_chars: int = 700
+    min_sentence_chars: int = 25
+    dense_weight: float = 0.55
+    lexical_weight: float = 0.35
+    rank_weight: float = 0.10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, located in its article."""
+
+    passage: Passage
+    start: int  # offsets into the article text
+    end: int
+    text: str
+    score: float
+    similarity: float
+
+
+def candidate_sentences(passages: Sequence[Passage], min_chars: int) -> list[tuple[Passage, int, int, str]]:
+    """Each distinct sentence of the passages once, with article offsets, in passage order."""
+    seen: set[tuple[str, int]] = set()
+    found = []
+    for passage in passages:
+        for start, end in sentence_spans(passage.text):
+            text = passage.text[start:end]
+            key = (passage.doc_id, passage.start + start)
+            if len(text) < min_chars or key in seen:
+                continue
+            seen.add(key)
+            found.append((passage, passage.start + start, passage.start + end, text))
+    return found
+
+
+def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embeddings,
+                   options: ComposerOptions) -> list[Candidate]:
+    """Sentences of the passages, best answer first: meaning, shared words, passage rank."""
+    found = candidate_sentences(passages, options.min_sentence_chars)
+    if not found:
+        return []
+    question_terms = set(terms(question))
+    vectors = np.asarray(embeddings.embed_documents([question] + [text for *_, text in found]))
+    similarities = vectors[1:] @ vectors[0]
+    rank_of = {p.chunk_id: r for r, p in enumerate(passages)}
+    ranked = []
+    for (passage, start, end, text), similarity in zip(found, similarities):
+        overlap = len(question_terms & set(terms(text))) / len(question_terms) if question_terms else 0.0
+        prior = 1.0 / (1.0 + rank_of[passage.chunk_id])
+        score = (options.dense_weight * float(similarity) + options.lexical_weight * overlap
+                 + options.rank_weight * prior)
+        ranked.append(Candidate(passage, start, end, text, score, float(similarity)))
+    ranked.sort(key=lambda c: -c.score)
+    return ranked
+
+
+def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candidate]:
+    """The best sentence, then close runners-up, within the length budget."""
+    if not ranked:
+        return []
+    chosen = [ranked[0]]
+    length = len(ranked[0].text)
+    for cand in ranked[1:]:
+        if len(chosen) >= options.max_sentences or cand.score < options.relative_cutoff * ranked[0].score:
+            break
+        if length + len(cand.text) > options.max_chars:
+            continue
+        chosen.append(cand)
+        length += len(cand.text)
+    return chosen
+
+
+def cite(chosen: Sequence[Candidate]) -> tuple[list[str], list[Citation]]:
+    """Number sources densely by first appearance; return each sentence with its marker."""
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[str]] = {}
+    firsts: dict[str, Passage] = {}
+    marked = []
+    for cand in chosen:
+        doc = cand.passage.doc_id
+        if doc not in numbers:
+            numbers[doc] = len(numbers) + 1
+            firsts[doc] = cand.passage
+            quotes[doc] = []
+        quotes[doc].append(cand.text)
+        marked.append(f"{cand.text} [{numbers[doc]}]")
+    citations = [
+        Citation(n=n, doc_id=doc, title=firsts[doc].title, source=firsts[doc].source, date=firsts[doc].date,
+                 url=firsts[doc].url, quote=" … ".join(quotes[doc]))
+        for doc, n in numbers.items()
+    ]
+    return marked, citations
+
+
+class Composer:
+    def __init__(self, embeddings: Embeddings, options: ComposerOptions | None = None):
+        self.embeddings = embeddings
+        self.options = options or ComposerOptions()
+
+    def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None) -> Answer:
+        """An answer to `question` from `passages` (best first); `query` adds context words
+        (a thread's earlier questions) to the sentence ranking."""
+        opts = self.options
+        considered = list(passages[: opts.passages_considered])
+        best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
+        if not considered or best < opts.min_similarity:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages))
+        chosen = select(rank_sentences(query or question, considered, self.embeddings, opts), opts)
+        if not chosen:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages))
+        marked, citations = cite(chosen)
+        return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
+                      passages=list(passages))

@@ -1,0 +1,279 @@
+"""`newsdesk`: index articles and ask the archive questions from a terminal.
+
+The command line is a contract other tools rely on: `--json` output keeps its keys, and
+batch modes answer one JSON object per input line, in input order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .config import RetrievalSettings
+from .errors import NewsdeskError
+from .models import Answer, Citation, Summary
+
+app = typer.Typer(help="Newsdesk: cited answers from a news archive, offline.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", envvar="NEWSDESK_DATA_DIR",
+                                                  help="Where the index lives (default ./data).")]
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this date (YYYY-MM-DD): later articles are not used.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+K = Annotated[int, typer.Option("--k", min=1, max=50, help="How many passages to retrieve.")]
+Batch = Annotated[Optional[Path], typer.Option("--batch", exists=True, dir_okay=False,
+                                                help="A file of questions: one a line, or JSON lines with 'question' and optional 'as_of'.")]
+
+
+class State:
+    """Settings read once for the whole command; the Newsdesk is built on first use."""
+
+    def __init__(self, settings: RetrievalSettings):
+        self.settings = settings
+        self._desk = None
+
+    @property
+    def desk(self):
+        if self._desk is None:
+            from .service import Newsdesk  # heavy imports only for commands that need them
+
+            self._desk = Newsdesk.from_settings(self.settings)
+        return self._desk
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.obj
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _date(value: str | None, name: str = "--as-of") -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name} must be a date like 2023-12-21, not {value!r}", 2)
+
+
+@app.callback()
+def main(ctx: typer.Context, data_dir: DataDir = None) -> None:
+    overrides = {"newsdesk_data_dir": data_dir} if data_dir else {}
+    ctx.obj = State(RetrievalSettings(**overrides))
+
+
+def _sources_text(citations: list[Citation]) -> str:
+    lines = []
+    for c in citations:
+        meta = ", ".join(x for x in (c.source, c.date) if x)
+        lines.append(f"[{c.n}] {c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else ""))
+    return "\n".join(lines)
+
+
+def print_answer(answer: Answer) -> None:
+    out.print(escape(answer.text))
+    if answer.note:
+        out.print(f"[dim]{escape(answer.note)}[/]")
+    if answer.citations:
+        out.print("\n[bold]Sources[/]")
+        out.print(escape(_sources_text(answer.citations)))
+
+
+def print_summary(summary: Summary) -> None:
+    out.print(f"[bold]{escape(summary.subject)}[/]")
+    out.print(escape(summary.text) if summary.text else "Nothing indexed for that.")
+    if summary.citations:
+        out.print("\n[bold]Sources[/]")
+        out.print(escape(_sources_text(summary.citations)))
+
+
+def _batch_items(path: Path):
+    """(line number, question, as_of text) for each non-empty line of a batch file."""
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                record = json.loads(line)
+                yield line_no, str(record.get("question") or record.get("query") or ""), record.get("as_of")
+            except (json.JSONDecodeError, AttributeError) as exc:
+                yield line_no, None, f"malformed JSON: {exc}"
+        else:
+            yield line_no, line.strip(), None
+
+
+def _run_batch(path: Path, run) -> None:
+    """One JSON object out per question in; a bad line gets an `error` object, not an abort."""
+    for line_no, question, as_of in _batch_items(path):
+        try:
+            if question is None:
+                raise NewsdeskError(as_of)
+            date = dt.date.fromisoformat(as_of) if as_of else None
+            result = run(question, date)
+        except (NewsdeskError, ValueError) as exc:
+            result = {"line": line_no, "question": question, "error": str(exc)}
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+@app.command()
+def index(ctx: typer.Context,
+          paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .md, .html, .jsonl, .jsonl.gz).")],
+          prune: Annotated[bool, typer.Option("--prune", help="Delete indexed articles whose files are gone.")] = False,
+          as_json: Json = False) -> None:
+    """Index articles incrementally: only new or changed articles are embedded."""
+    desk = _state(ctx).desk
+    try:
+        with Progress(TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+                      TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar:
+            task = bar.add_task("embed", total=None)
+            report = desk.index(paths, prune=prune, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except NewsdeskError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        for where, reason in report.failures:
+            err.print(f"[yellow]skipped[/] {escape(where)}: {escape(reason)}")
+        summary = (f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+                   f"deleted {report.deleted}, failed {report.failed}")
+        out.print(summary if report.changed or report.failed else f"Nothing changed ({summary}).")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(ctx: typer.Context, question: Annotated[Optional[str], typer.Argument(help="Your question.")] = None,
+        k: K = 8, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
+    """Answer a question with quotes from the indexed articles, each cited."""
+    desk = _state(ctx).desk
+    if batch:
+        _run_batch(batch, lambda q, d: desk.ask(q, k=k, as_of=d).to_dict())
+        return
+    if question is None:
+        _fail("give a question, or --batch FILE", 2)
+    try:
+        answer = desk.ask(question, k=k, as_of=_date(as_of))
+    except NewsdeskError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print_answer(answer)
+
+
+def _search_result(query: str, passages) -> dict:
+    return {"query": query, "results": [
+        {"rank": rank, "doc_id": p.doc_id, "chunk_id": p.chunk_id, "score": p.score, "title": p.title,
+         "date": p.date, "source": p.source, "url": p.url, "text": p.text}
+        for rank, p in enumerate(passages, start=1)]}
+
+
+@app.command()
+def search(ctx: typer.Context, query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
+           k: K = 10, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
+    """Show the passages that best match a query, best first."""
+    desk = _state(ctx).desk
+    if batch:
+        _run_batch(batch, lambda q, d: _search_result(q, desk.search(q, k=k, as_of=d)))
+        return
+    if query is None:
+        _fail("give a query, or --batch FILE", 2)
+    try:
+        passages = desk.search(query, k=k, as_of=_date(as_of))
+    except NewsdeskError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(_search_result(query, passages), ensure_ascii=False))
+        return
+    if not passages:
+        out.print("No matching passages.")
+    for rank, p in enumerate(passages, start=1):
+        out.print(f"[bold]{rank}. {escape(p.title or p.doc_id)}[/] [dim]{escape(p.source)} {p.date} score {p.score:.4f}[/]")
+        out.print(escape(p.text) + "\n")
+
+
+@app.command()
+def summary(ctx: typer.Context,
+            article: Annotated[Optional[str], typer.Option("--article", help="An article id or title.")] = None,
+            topic: Annotated[Optional[str], typer.Option("--topic", help="A topic to summarise across articles.")] = None,
+            since: Annotated[Optional[str], typer.Option("--since", help="Start of a period (YYYY-MM-DD).")] = None,
+            until: Annotated[Optional[str], typer.Option("--until", help="End of the period (default today).")] = None,
+            as_json: Json = False) -> None:
+    """Summarise an article, a topic, or what happened between two dates, with citations."""
+    chosen = [name for name, value in (("--article", article), ("--topic", topic), ("--since", since)) if value]
+    if len(chosen) != 1:
+        _fail("give exactly one of --article, --topic or --since", 2)
+    if until and not since:
+        _fail("--until goes with --since", 2)
+    desk = _state(ctx).desk
+    try:
+        if article:
+            result = desk.summarize_article(article)
+        elif topic:
+            result = desk.summarize_topic(topic)
+        else:
+            result = desk.summarize_dates(_date(since, "--since"), _date(until, "--until"))
+    except NewsdeskError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(result)
+
+
+@app.command()
+def sources(ctx: typer.Context, as_json: Json = False) -> None:
+    """List the indexed articles, newest first."""
+    try:
+        found = _state(ctx).desk.sources()
+    except NewsdeskError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps([s.to_dict() for s in found], ensure_ascii=False))
+        return
+    if not found:
+        out.print("Nothing is indexed yet: run `newsdesk index seeds/`.")
+    for s in found:
+        out.print(f"{s.date or 'undated':10}  {escape(s.title or s.doc_id)}  [dim]{escape(s.source)} · {escape(s.doc_id)} · {s.chunks} chunks[/]")
+    out.print(f"[dim]{len(found)} article{'' if len(found) == 1 else 's'}[/]")
+
+
+@app.command()
+def chat(ctx: typer.Context, k: K = 8) -> None:
+    """Ask questions one after another (type 'quit' to leave); reads lines when piped."""
+    desk = _state(ctx).desk
+    interactive = sys.stdin.isatty()
+    if interactive:
+        out.print("Newsdesk — ask about the indexed news. Type 'quit' to leave.")
+    while True:
+        try:
+            line = out.input("[bold]? [/]") if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        question = line.strip()
+        if question.lower() in {"quit", "exit", ":q"}:
+            break
+        if not question:
+            continue
+        if not interactive:
+            out.print(f"[bold]? {escape(question)}[/]")
+        try:
+            print_answer(desk.ask(question, k=k))
+        except NewsdeskError as exc:
+            err.print(f"[yellow]{escape(str(exc))}[/]")
+        out.print()

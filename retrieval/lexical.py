@@ -1,0 +1,97 @@
+"""A BM25 index (bm25s) over the same chunks as Chroma, persisted beside it.
+
+It is rebuilt from the store's chunks whenever the store's content changes, and carries the
+fingerprint of the content it was built from, so a stale copy on disk (the store changed on
+a Chroma server, or a run was interrupted) is detected and rebuilt rather than trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+_WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?")
+_STEMMER = Stemmer.Stemmer("english")
+STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {
+    "s", "t", "said", "says", "also", "would", "could", "one", "new", "week", "recently", "according",
+}
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of `text`, possessive 's removed."""
+    return [re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(text)]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms: what BM25 and the answer composer match on."""
+    return _STEMMER.stemWords([w for w in words(text) if w not in STOPWORDS])
+
+
+def fingerprint(items: Sequence[tuple[str, str]]) -> str:
+    """A digest of (chunk id, article hash) pairs: equal iff the indexed content is equal."""
+    digest = hashlib.sha256()
+    for chunk_id, doc_hash in sorted(items):
+        digest.update(f"{chunk_id}\x00{doc_hash}\n".encode())
+    return digest.hexdigest()
+
+
+class LexicalIndex:
+    """BM25 over chunk texts (with their article titles), searchable with a row mask."""
+
+    def __init__(self, ids: list[str], date_nums: list[int], model: bm25s.BM25 | None, fingerprint: str):
+        self.ids = ids
+        self.date_nums = np.asarray(date_nums, dtype=np.int64)
+        self.fingerprint = fingerprint
+        self._model = model
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str], date_nums: list[int], fingerprint: str) -> LexicalIndex:
+        if not ids:
+            return cls([], [], None, fingerprint)
+        model = bm25s.BM25()
+        # An empty document would break bm25s' vocabulary; a placeholder token matches nothing.
+        model.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
+        return cls(list(ids), list(date_nums), model, fingerprint)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._model is not None:
+            self._model.save(str(folder / "bm25"))
+        tmp = folder / "ids.json.tmp"
+        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "ids": self.ids, "date_nums": self.date_nums.tolist()}))
+        tmp.replace(folder / "ids.json")  # written last: a half-saved index has no valid ids.json
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        try:
+            meta = json.loads((folder / "ids.json").read_text())
+            model = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(meta["ids"], meta["date_nums"], model, meta["fingerprint"])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, k: int, *, until: int | None = None) -> list[tuple[str, float]]:
+        """The k best chunks for `query` as (chunk id, BM25 score), best first.
+
+        `until` (YYYYMMDD) leaves out articles dated after it; undated articles stay in.
+        """
+        query_terms = [t for t in terms(query) if t in self._model.vocab_dict] if self._model else []
+        if not query_terms:
+            return []
+        scores = self._model.get_scores(query_terms)
+        if until is not None:
+            scores = np.where(self.date_nums <= until, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,95 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 fused by reciprocal rank, one article at a time.
+
+Dense similarity finds paraphrases, BM25 finds names and rare words; reciprocal-rank fusion
+needs no score calibration between the two. Articles dated after the question's as-of date
+are never evidence. The returned passages keep each chunk's cosine similarity to the query,
+the one score on a fixed scale, which the composer uses to decide whether to abstain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .lexical import LexicalIndex
+from .models import Passage
+from .store import ChunkStore, StoredChunk, date_number
+
+RRF_K = 60  # the constant of Cormack et al.; rank differences deep in a list matter little
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    pool: int = 50  # candidates taken from each retriever before fusion
+    per_article: int = 2  # at most this many chunks of one article in the results
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+
+
+def passage_from(chunk: StoredChunk, score: float, similarity: float | None) -> Passage:
+    meta = chunk.metadata
+    return Passage(
+        chunk_id=chunk.id,
+        doc_id=meta["doc_id"],
+        text=chunk.text,
+        score=score,
+        title=meta.get("title", ""),
+        source=meta.get("source", ""),
+        date=meta.get("date", ""),
+        url=meta.get("url", ""),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        dense_similarity=similarity,
+    )
+
+
+class Searcher:
+    def __init__(self, store: ChunkStore, embeddings: Embeddings, lexical: Callable[[], LexicalIndex],
+                 options: SearchOptions | None = None):
+        self.store = store
+        self.embeddings = embeddings
+        self._lexical = lexical  # a callable: the index is swapped after each re-index
+        self.options = options or SearchOptions()
+
+    def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
+        opts = self.options
+        until = date_number(as_of) if as_of else None
+        query_vector = self.embeddings.embed_query(query)
+        where = {"date_num": {"$lte": until}} if until is not None else None
+        dense = self.store.dense_search(query_vector, k=opts.pool, where=where)
+        lexical = self._lexical().search(query, opts.pool, until=until)
+
+        fused: dict[str, float] = {}
+        for rank, (chunk, _) in enumerate(dense):
+            fused[chunk.id] = fused.get(chunk.id, 0.0) + opts.dense_weight / (RRF_K + rank + 1)
+        for rank, (chunk_id, _) in enumerate(lexical):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + opts.lexical_weight / (RRF_K + rank + 1)
+        if not fused:
+            return []
+
+        chunks = {chunk.id: chunk for chunk, _ in dense}
+        similarity = {chunk.id: sim for chunk, sim in dense}
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        per_article: dict[str, int] = {}
+        chosen: list[str] = []
+        missing = [cid for cid in ranked if cid not in chunks]
+        fetched = self.store.get(missing, with_embeddings=True)
+        query = np.asarray(query_vector)
+        for cid, (chunk, vector) in fetched.items():
+            chunks[cid] = chunk
+            similarity[cid] = float(np.dot(query, np.asarray(vector)))
+        for cid in ranked:
+            if cid not in chunks:
+                continue  # deleted between the two look-ups
+            doc_id = chunks[cid].metadata["doc_id"]
+            if per_article.get(doc_id, 0) >= opts.per_article:
+                continue
+            per_article[doc_id] = per_article.get(doc_id, 0) + 1
+            chosen.append(cid)
+            if len(chosen) == k:
+                break
+        return [passage_from(chunks[cid], fused[cid], similarity[cid]) for cid in chosen]

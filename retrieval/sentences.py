@@ -1,0 +1,57 @@
+"""Sentence spans with offsets, for quoting article text verbatim.
+
+A small rule-based splitter: news prose is regular enough, and the offsets must be exact,
+which rules out splitters that normalise whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Abbreviations that end in a period without ending a sentence ("Dec. 18", "U.S. border", "Ariz., and").
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "st", "jr", "sr",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "ala", "ariz", "ark", "calif", "colo", "conn", "del", "fla", "ga", "ill", "ind", "kan", "ky", "la",
+    "md", "mass", "mich", "minn", "miss", "mo", "mont", "neb", "nev", "okla", "ore", "pa", "tenn", "tex",
+    "va", "vt", "wash", "wis", "wyo", "no", "vs", "etc", "inc", "corp", "co", "ltd", "mt", "ft", "approx",
+}
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)|\n+")
+
+
+def _ends_sentence(text: str, end: int, match_text: str) -> bool:
+    if "\n" in match_text:
+        return True
+    if not match_text.startswith("."):
+        return True
+    word = re.search(r"(\S+)\.$", text[:end].rstrip("\"'”’)]"))
+    if word is None:
+        return True
+    token = word.group(1)
+    if token.lower().strip("(\"'“‘") in _ABBREVIATIONS:
+        return False
+    if re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", token):  # initials and U.S.-style acronyms
+        nxt = text[end:].lstrip()[:1]
+        return bool(nxt) and nxt.isupper() and len(token) > 3  # "U.S. Customs" stays together
+    return True
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in `text`, shifted by `offset`; whitespace excluded."""
+    spans = []
+    start = 0
+    for match in _END.finditer(text):
+        end = match.end() if "\n" not in match.group() else match.start()
+        if not _ends_sentence(text, match.end(), match.group()):
+            continue
+        piece = text[start:end]
+        stripped_start = start + (len(piece) - len(piece.lstrip()))
+        stripped_end = start + len(piece.rstrip())
+        if stripped_end > stripped_start:
+            spans.append((stripped_start + offset, stripped_end + offset))
+        start = match.end()
+    piece = text[start:]
+    if piece.strip():
+        stripped_start = start + (len(piece) - len(piece.lstrip()))
+        spans.append((stripped_start + offset, start + len(piece.rstrip()) + offset))
+    return spans

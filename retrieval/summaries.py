@@ -1,0 +1,105 @@
+"""Extractive summaries, cited like answers: of an article, of a topic, of a date range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+
+from langchain_core.embeddings import Embeddings
+
+from .answers import Candidate, ComposerOptions, cite, rank_sentences
+from .lexical import terms
+from .models import Passage, Summary
+from .sentences import sentence_spans
+from .store import ChunkStore, StoredArticle, StoredChunk
+from .search import passage_from
+
+
+def article_sentences(chunks: Sequence[StoredChunk]) -> list[tuple[int, int, str, StoredChunk]]:
+    """Each sentence of an article once, in order, from its (overlapping) chunks."""
+    seen: set[int] = set()
+    found = []
+    for chunk in chunks:
+        base = int(chunk.metadata["start"])
+        for start, end in sentence_spans(chunk.text):
+            if base + start in seen:
+                continue
+            seen.add(base + start)
+            found.append((base + start, base + end, chunk.text[start:end], chunk))
+    return sorted(found, key=lambda item: item[0])
+
+
+def key_sentences(chunks: Sequence[StoredChunk], count: int, min_chars: int = 40) -> list[Candidate]:
+    """The sentences that best stand for an article, in article order.
+
+    SumBasic-style: a sentence scores the mean article frequency of its words, so sentences
+    about the article's main subject win over captions and asides; earlier sentences get a
+    small lead bonus, as news puts the essentials first.
+    """
+    sentences = [s for s in article_sentences(chunks) if len(s[2]) >= min_chars]
+    if not sentences:
+        return []
+    frequency = Counter(t for _, _, text, _ in sentences for t in terms(text))
+    total = sum(frequency.values()) or 1
+    scored = []
+    for position, (start, end, text, chunk) in enumerate(sentences):
+        words = terms(text)
+        weight = sum(frequency[w] for w in words) / (total * max(len(words), 1)) if words else 0.0
+        lead = 1.0 / (1.0 + 0.15 * position)
+        passage = passage_from(chunk, 0.0, None)
+        scored.append(Candidate(passage, start, end, text, weight * (1.0 + lead), 0.0))
+    best = sorted(scored, key=lambda c: -c.score)[:count]
+    return sorted(best, key=lambda c: c.start)
+
+
+def summarize_article(doc: StoredArticle, chunks: Sequence[StoredChunk], sentences: int = 4) -> Summary:
+    chosen = key_sentences(chunks, sentences)
+    marked, citations = cite(chosen)
+    return Summary(kind="article", subject=doc.title or doc.doc_id, text=" ".join(marked), citations=citations,
+                   points=marked)
+
+
+def summarize_topic(topic: str, passages: Sequence[Passage], embeddings: Embeddings,
+                    options: ComposerOptions, points: int = 5) -> Summary:
+    """Key sentences on `topic` from several articles, as a dated list, oldest first."""
+    ranked = rank_sentences(topic, passages, embeddings, options)
+    chosen, per_article = [], Counter()
+    for cand in ranked:
+        if per_article[cand.passage.doc_id] >= 2:
+            continue  # a topic summary draws on several articles when it can
+        per_article[cand.passage.doc_id] += 1
+        chosen.append(cand)
+        if len(chosen) == points:
+            break
+    chosen.sort(key=lambda c: (c.passage.date or "9999", c.passage.doc_id, c.start))
+    marked, citations = cite(chosen)
+    lines = [f"{c.passage.date or 'undated'}: {m}" for c, m in zip(chosen, marked)]
+    return Summary(kind="topic", subject=topic, text="\n".join(f"- {line}" for line in lines), citations=citations,
+                   points=lines)
+
+
+def summarize_period(since: dt.date, until: dt.date, docs: Sequence[StoredArticle],
+                     chunks_of, limit: int = 12) -> Summary:
+    """What happened between two dates: one key sentence per article, by date.
+
+    With more articles than `limit`, dates are covered evenly (round-robin over days) so a
+    busy day does not crowd out the rest of the period.
+    """
+    by_day: dict[str, list[StoredArticle]] = {}
+    for doc in sorted(docs, key=lambda d: (d.date, -len(d.chunk_ids), d.doc_id)):
+        by_day.setdefault(doc.date, []).append(doc)
+    picked: list[StoredArticle] = []
+    while len(picked) < limit and any(by_day.values()):
+        for day in sorted(by_day):
+            if by_day[day] and len(picked) < limit:
+                picked.append(by_day[day].pop(0))
+    picked.sort(key=lambda d: (d.date, d.doc_id))
+    chosen = []
+    for doc in picked:
+        chosen += key_sentences(chunks_of(doc.doc_id), 1)
+    marked, citations = cite(chosen)
+    lines = [f"{c.passage.date}: {m}" for c, m in zip(chosen, marked)]
+    subject = f"{since.isoformat()} to {until.isoformat()}"
+    return Summary(kind="dates", subject=subject, text="\n".join(f"- {line}" for line in lines), citations=citations,
+                   points=lines)

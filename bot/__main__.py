@@ -1,0 +1,45 @@
+"""`python -m bot`: read the settings, load the Newsdesk once, run the bot until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from retrieval.config import RetrievalSettings
+from retrieval.service import Newsdesk
+
+from .client import NewsdeskBot
+from .config import BotSettings
+from .feedback import FeedbackStore
+from .logs import setup_logging
+
+log = logging.getLogger("bot")
+
+FEEDBACK_FILE = "feedback.sqlite3"
+
+
+async def main() -> int:
+    settings = BotSettings()
+    retrieval_settings = RetrievalSettings()
+    setup_logging(settings.log_level, settings.token)
+    if not settings.token:
+        log.error("DISCORD_TOKEN is not set: see the README (“Running the Discord bot”) or .env.example.")
+        return 2
+    log.info("Loading the index from %s", retrieval_settings.data_dir)
+    newsdesk = await asyncio.to_thread(Newsdesk.from_settings, retrieval_settings)
+    feedback = FeedbackStore(retrieval_settings.data_dir / FEEDBACK_FILE)
+    async with NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=settings) as bot:
+        await bot.start(settings.token)
+    return 0
+
+
+def run() -> None:
+    try:
+        sys.exit(asyncio.run(main()))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    run()

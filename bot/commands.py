@@ -1,0 +1,205 @@
+"""The slash commands. Each one defers, makes one retrieval call off the event loop, and formats."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from retrieval.errors import DateError, NewsdeskError
+
+from . import formatting
+from .checks import admin_only, question_cooldown
+from .replies import friendly, notify, send
+from .views import feedback_view
+
+if TYPE_CHECKING:
+    from .client import NewsdeskBot
+
+log = logging.getLogger(__name__)
+
+HELP = """\
+**Newsdesk** answers questions about the news archive, citing its sources.
+
+`/ask question:` ask anything; the answer cites numbered sources, with links.
+Mention me with a question in a channel: I answer in a thread, and follow-ups in that thread build on the earlier questions.
+`/summary` summarize an `article:` (start typing a title), a `topic:`, or the news `since:`/`until:` two dates (2023-12-21).
+`/sources` what is indexed: counts, dates and titles.
+`/reindex` (admins) re-read the article folders. `/stats` (admins) questions, feedback and unanswered questions.
+Rate answers with 👍/👎: it shows where the archive falls short."""
+
+
+def parse_date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise DateError(f"“{value}” is not a date I understand for {name}.") from None
+
+
+class Questions(commands.Cog):
+    """Questions, summaries and the catalogue: open to everyone."""
+
+    def __init__(self, bot: NewsdeskBot):
+        self.bot = bot
+
+    @app_commands.command()
+    @app_commands.describe(question="What do you want to know? e.g. Which border crossings closed?")
+    @question_cooldown()
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        """Ask a question about the news archive; the answer cites its sources."""
+        await interaction.response.defer(thinking=True)
+        answer, answer_id = await self.bot.answer(
+            question,
+            via="slash",
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+        )
+        await send(interaction, formatting.render_answer(answer), view=feedback_view(answer_id))
+
+    @app_commands.command()
+    @app_commands.describe(
+        article="An article: start typing its title",
+        topic="A topic to summarize across articles",
+        since="Summarize the news from this date (YYYY-MM-DD)",
+        until="…up to this date (YYYY-MM-DD; default: the newest article)",
+    )
+    @question_cooldown()
+    async def summary(
+        self,
+        interaction: discord.Interaction,
+        article: str | None = None,
+        topic: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        """Summarize an article, a topic, or the news between two dates."""
+        forms = [article is not None, topic is not None, since is not None or until is not None]
+        if sum(forms) != 1:
+            await notify(interaction, "Give exactly one of `article:`, `topic:`, or `since:` (with an optional `until:`).")
+            return
+        if until is not None and since is None:
+            await notify(interaction, "`until:` needs a `since:` date too.")
+            return
+        start = parse_date(since, "since") if since is not None else None
+        end = parse_date(until, "until") if until is not None else None
+        await interaction.response.defer(thinking=True)
+        if article is not None:
+            # an id (what autocomplete fills in) or a title: retrieval resolves either
+            result = await self.bot.retrieve(self.bot.newsdesk.summarize_article, article.strip())
+        elif topic is not None:
+            result = await self.bot.retrieve(self.bot.newsdesk.summarize_topic, topic)
+        else:
+            result = await self.bot.retrieve(self.bot.newsdesk.summarize_dates, start, end)
+        await send(interaction, formatting.render_summary(result))
+
+    @summary.autocomplete("article")
+    async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        wanted = current.casefold().strip()
+        found = [s for s in self.bot.titles if wanted in (s.title or s.doc_id).casefold()]
+        found.sort(key=lambda s: (s.date or "", s.title), reverse=True)
+        return [
+            app_commands.Choice(name=formatting._shorten(s.title or s.doc_id, 100), value=s.doc_id[:100])
+            for s in found[:25]
+        ]
+
+    @app_commands.command()
+    @app_commands.describe(page="Which page of titles")
+    async def sources(self, interaction: discord.Interaction, page: app_commands.Range[int, 1] = 1) -> None:
+        """What is indexed: how many articles, their dates, and their titles."""
+        await interaction.response.defer(thinking=True)
+        found = await self.bot.retrieve(self.bot.newsdesk.sources)
+        self.bot.titles = found
+        text = formatting.render_sources(found, page=page, page_size=self.bot.settings.sources_page_size)
+        await send(interaction, [text])
+
+    @app_commands.command(name="help")
+    async def help_(self, interaction: discord.Interaction) -> None:
+        """How to use Newsdesk."""
+        await send(interaction, [HELP], ephemeral=True)
+
+
+class Admin(commands.Cog):
+    """Commands for server admins (Manage Server, or a role in ADMIN_ROLE_IDS)."""
+
+    def __init__(self, bot: NewsdeskBot):
+        self.bot = bot
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @admin_only()
+    async def reindex(self, interaction: discord.Interaction) -> None:
+        """Re-index the article folders in the background (admins only)."""
+        reindexer = self.bot.reindexer
+        job = reindexer.start(started_by=interaction.user.id)
+        folders = [str(f) for f in reindexer.folders]
+        if job is None:
+            running = reindexer.current
+            await notify(
+                interaction,
+                f"A reindex is already running ({running.done}/{running.total} files, started by <@{running.started_by}>); "
+                "its reply will show the counts when it ends.",
+            )
+            return
+        await interaction.response.send_message(
+            formatting.render_progress(0, 0, folders), allowed_mentions=discord.AllowedMentions.none()
+        )
+        await self._follow(job, interaction, folders)
+
+    async def _follow(self, job, interaction: discord.Interaction, folders: list[str]) -> None:
+        """Edit the reply with the progress until the job ends, then with its counts."""
+        shown = formatting.render_progress(0, 0, folders)
+        while True:
+            finished, _ = await asyncio.wait({job.task}, timeout=self.bot.settings.reindex_progress_seconds)
+            if finished:
+                break
+            text = formatting.render_progress(job.done, job.total, folders)
+            if text != shown:
+                await self._edit(interaction, text)
+                shown = text
+        try:
+            report = job.task.result()
+        except NewsdeskError as exc:
+            parts = [f"Reindex failed: {friendly(exc)}"]
+        except Exception:
+            log.exception("Reindex of %s failed", folders)
+            parts = ["Reindex failed unexpectedly; the error has been logged."]
+        else:
+            log.info("Reindex of %s: %s", folders, report.to_dict())
+            parts = formatting.render_report(report, folders)
+            await self.bot.refresh_titles()
+        await self._edit(interaction, parts[0])
+        for part in parts[1:]:
+            await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
+
+    @staticmethod
+    async def _edit(interaction: discord.Interaction, text: str) -> None:
+        try:
+            await interaction.edit_original_response(content=text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            # The interaction token lasts 15 minutes; a longer reindex reports in the channel instead.
+            if interaction.channel is not None and hasattr(interaction.channel, "send"):
+                await interaction.channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+
+    @app_commands.command()
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @admin_only()
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """Questions asked, abstentions, feedback, and the most frequent unanswered questions (admins only)."""
+        stats = await self.bot.store(self.bot.feedback.stats)
+        lines = [
+            f"**Questions asked:** {stats.questions}",
+            f"**Unanswered (abstained):** {stats.abstained} ({stats.abstention_rate:.0%})",
+            f"**Feedback:** 👍 {stats.votes_up} · 👎 {stats.votes_down}",
+        ]
+        if stats.unanswered:
+            lines += ["", "**Most frequent unanswered questions**"]
+            lines += [f"{n}× {formatting.escape(q)}" for q, n in stats.unanswered]
+        await send(interaction, formatting.split_message("\n".join(lines)), ephemeral=True)

@@ -1,0 +1,169 @@
+"""Turning answers, summaries and listings into Discord messages.
+
+Everything quoted from an article is escaped (Markdown and mentions) so article text cannot
+format or ping; every message is at most 2,000 characters, split at paragraph, line, then
+sentence boundaries, never inside a citation marker or a `<link>`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import discord
+
+from retrieval.models import Answer, Citation, IndexReport, SourceInfo, Summary
+
+MESSAGE_LIMIT = 2000
+
+# Sentence ends: punctuation, closing quotes/brackets, then any [n] markers that cite it.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d+\])*(?=\s)")
+
+
+def escape(text: str) -> str:
+    """Article text made inert: no Markdown, no mentions (links are left alone)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def link(url: str) -> str:
+    """A link Discord shows without a preview."""
+    url = url.strip().replace(">", "%3E").replace(" ", "%20")
+    return f"<{url}>" if url else ""
+
+
+def citation_line(c: Citation) -> str:
+    title = escape(c.title or c.doc_id)
+    meta = ", ".join(escape(part) for part in (c.source, c.date) if part)
+    line = f"[{c.n}] **{title}**"
+    if meta:
+        line += f" — {meta}"
+    if c.url:
+        line += f" {link(c.url)}"
+    return line
+
+
+def _with_sources(body: str, citations: Sequence[Citation], note: str = "") -> str:
+    parts = [escape(body.strip())]
+    if note:
+        parts.append(f"*{escape(note.strip())}*")
+    if citations:
+        parts.append("**Sources**\n" + "\n".join(citation_line(c) for c in citations))
+    return "\n\n".join(parts)
+
+
+def render_answer(answer: Answer) -> list[str]:
+    """The messages for one answer: the text with [n] markers, then its numbered sources."""
+    citations = [] if answer.abstained else answer.citations
+    return split_message(_with_sources(answer.text, citations, answer.note))
+
+
+def render_summary(summary: Summary) -> list[str]:
+    heading = {"article": "Summary of", "topic": "Summary on", "dates": "News from"}.get(summary.kind, "Summary:")
+    text = f"**{heading} {escape(summary.subject)}**\n\n" + _with_sources(summary.text, summary.citations)
+    return split_message(text)
+
+
+def render_sources(sources: Sequence[SourceInfo], *, page: int, page_size: int) -> str:
+    """One page of the indexed titles, newest first, with the totals on top."""
+    if not sources:
+        return "Nothing is indexed yet. An admin can run `/reindex`."
+    ordered = sorted(sources, key=lambda s: (s.date or "", s.title), reverse=True)
+    dates = sorted(s.date for s in sources if s.date)
+    pages = (len(ordered) + page_size - 1) // page_size
+    page = min(max(page, 1), pages)
+    head = f"**{len(ordered)} article{'s' if len(ordered) != 1 else ''} indexed**"
+    if dates:
+        head += f" · newest {dates[-1]} · oldest {dates[0]}"
+    lines = [head, ""]
+    first = (page - 1) * page_size
+    for i, s in enumerate(ordered[first:first + page_size], start=first + 1):
+        title = escape(_shorten(s.title or s.doc_id, 90))
+        meta = ", ".join(escape(p) for p in (s.source, s.date) if p)
+        lines.append(f"{i}. {title}" + (f" — {meta}" if meta else ""))
+    if pages > 1:
+        lines += ["", f"Page {page}/{pages} · `/sources page:{page % pages + 1}` for more"]
+    return _shorten("\n".join(lines), MESSAGE_LIMIT)
+
+
+def render_report(report: IndexReport, folders: Iterable[str]) -> list[str]:
+    where = ", ".join(f"`{escape(f)}`" for f in folders)
+    text = (
+        f"Reindex of {where} finished: **{report.added}** added · **{report.updated}** updated · "
+        f"**{report.unchanged}** unchanged · **{report.deleted}** deleted · **{report.failed}** failed"
+    )
+    if report.failures:
+        text += "\n\n**Failures**\n" + "\n".join(
+            f"• {escape(where)}: {escape(reason)}" for where, reason in report.failures
+        )
+    return split_message(text)
+
+
+def render_progress(done: int, total: int, folders: Iterable[str]) -> str:
+    where = ", ".join(f"`{escape(f)}`" for f in folders)
+    if total <= 0:
+        return f"Reindexing {where}… looking for articles."
+    return f"Reindexing {where}… {done}/{total} files."
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split `text` into messages of at most `limit` characters.
+
+    Cuts at paragraph breaks first, then line breaks, then sentence ends, then spaces
+    (a single word longer than `limit` is the only thing ever cut mid-way). Markers like
+    `[3]` stay with the sentence they cite, and `<links>` contain no spaces, so neither is cut.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    pieces = _split(text, limit, level=0)
+    return [p for p in pieces if p]
+
+
+def _atoms(text: str, level: int) -> tuple[list[str], str]:
+    """Split into atoms at one level; returns (atoms, the separator to rejoin them)."""
+    if level == 0:
+        return re.split(r"\n\s*\n", text), "\n\n"
+    if level == 1:
+        return text.split("\n"), "\n"
+    if level == 2:
+        atoms, start = [], 0
+        for m in _SENTENCE_END.finditer(text):
+            atoms.append(text[start:m.end()])
+            start = m.end()
+        atoms.append(text[start:])
+        return [a.strip() for a in atoms], " "
+    return text.split(), " "
+
+
+def _split(text: str, limit: int, level: int) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    if level > 3:  # one "word" longer than a message: nothing better than a hard cut
+        return [text[i:i + limit] for i in range(0, len(text), limit)]
+    atoms, sep = _atoms(text, level)
+    out: list[str] = []
+    current = ""
+    for atom in atoms:
+        atom = atom.strip() if level >= 2 else atom.rstrip()
+        if not atom.strip():
+            continue
+        candidate = f"{current}{sep}{atom}" if current else atom
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            out.append(current)
+            current = ""
+        if len(atom) <= limit:
+            current = atom
+        else:
+            sub = _split(atom, limit, level + 1)
+            out.extend(sub[:-1])
+            current = sub[-1]
+    if current:
+        out.append(current)
+    return out

@@ -1,0 +1,35 @@
+"""Readable logs that never show the bot token."""
+
+from __future__ import annotations
+
+import logging
+
+
+class RedactToken(logging.Filter):
+    """Replaces the token wherever it would appear in a record (message, arguments, traceback)."""
+
+    def __init__(self, token: str):
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.token:
+            return True
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "[token]"), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "[token]")
+        return True
+
+
+def setup_logging(level: str, token: str | None) -> None:
+    """discord.py's readable format (colours on a terminal), on the root logger, token redacted."""
+    import discord
+
+    discord.utils.setup_logging(level=logging.getLevelName(level.upper()), root=True)
+    if token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactToken(token))

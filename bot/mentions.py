@@ -1,0 +1,118 @@
+"""Questions asked by mentioning the bot, answered in a thread that remembers them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from retrieval.errors import NewsdeskError
+
+from . import formatting
+from .checks import cooldown_text
+from .replies import APOLOGY, NO_MENTIONS, friendly
+from .views import feedback_view
+
+if TYPE_CHECKING:
+    from .client import NewsdeskBot
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_LIMIT = 100
+HISTORY = 3  # earlier questions of a thread passed to retrieval
+
+
+def thread_name(question: str) -> str:
+    name = re.sub(r"\s+", " ", question).strip() or "Question"
+    return name if len(name) <= THREAD_NAME_LIMIT else name[: THREAD_NAME_LIMIT - 1] + "…"
+
+
+class Mentions(commands.Cog):
+    """"@Newsdesk which crossings closed?" → an answer in a new thread; follow-ups in it build on it."""
+
+    def __init__(self, bot: NewsdeskBot):
+        self.bot = bot
+
+    def _question(self, message: discord.Message) -> str | None:
+        """The question in a message meant for the bot, or None if it is not for the bot."""
+        me = self.bot.user
+        if me is None or message.author.bot:
+            return None
+        mentioned = me.id in message.raw_mentions or any(u.id == me.id for u in message.mentions)
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        if mentioned:
+            return text
+        # Without a mention, only with the message-content intent: ask channels, and the bot's threads.
+        if not text:
+            return None
+        channel = message.channel
+        if channel.id in self.bot.settings.ask_channel_ids:
+            return text
+        if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
+            return text
+        return None
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        question = self._question(message)
+        if question is None:
+            return
+        reply_to = message.channel
+        try:
+            if not question:
+                await message.reply(
+                    "Ask me a question after the mention, e.g. “@Newsdesk which border crossings closed?”",
+                    allowed_mentions=NO_MENTIONS,
+                )
+                return
+            bucket = self.bot.question_budget.spend(message.author.id)
+            if bucket is not None:
+                await message.reply(cooldown_text(bucket.get_retry_after()), allowed_mentions=NO_MENTIONS)
+                return
+            history = await self.bot.store(self.bot.feedback.thread_questions, message.channel.id)
+            reply_to = await self._thread_for(message, question, has_history=bool(history))
+            async with reply_to.typing():
+                answer, answer_id = await self.bot.answer(
+                    question,
+                    history=history[-HISTORY:],
+                    via="mention",
+                    user_id=message.author.id,
+                    guild_id=message.guild.id if message.guild else None,
+                    channel_id=message.channel.id,
+                    thread_id=reply_to.id if isinstance(reply_to, discord.Thread) or history else None,
+                )
+            parts = formatting.render_answer(answer)
+            for i, part in enumerate(parts):
+                view = feedback_view(answer_id) if i == len(parts) - 1 else None
+                await reply_to.send(part, allowed_mentions=NO_MENTIONS, **({"view": view} if view else {}))
+        except NewsdeskError as exc:
+            await self._say(message, reply_to, friendly(exc))
+        except Exception:
+            log.exception("Failed to answer message %s in channel %s", message.id, message.channel.id)
+            await self._say(message, reply_to, APOLOGY)
+
+    async def _thread_for(self, message: discord.Message, question: str, *, has_history: bool) -> discord.abc.Messageable:
+        """Where to answer: the thread the question is in, or a new thread on the question."""
+        channel = message.channel
+        if isinstance(channel, discord.Thread) or has_history or message.guild is None:
+            return channel  # a thread (maybe not cached, but answered in before), or a DM
+        if not isinstance(channel, discord.TextChannel):
+            return channel
+        try:
+            return await message.create_thread(name=thread_name(question))
+        except discord.HTTPException as exc:
+            log.warning("Could not open a thread on message %s (%s); answering in the channel", message.id, exc)
+            return channel
+
+    @staticmethod
+    async def _say(message: discord.Message, where: discord.abc.Messageable, text: str) -> None:
+        try:
+            if where.id == message.channel.id:
+                await message.reply(text, allowed_mentions=NO_MENTIONS)
+            else:
+                await where.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("Could not tell the user about an error in channel %s", where.id)

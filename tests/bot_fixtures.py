@@ -1,0 +1,125 @@
+"""Fixtures for the Discord bot tests: a loopback Discord, a bot driven against it, Newsdesks.
+
+Imported into conftest.py. The real Newsdesk (model + index of the seed article) is built
+once per session; each test gets its own fake Discord and bot (both start in well under a
+second), so state never leaks between tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot import BotSettings, FeedbackStore, NewsdeskBot
+from discord_fake import FakeDiscord
+from fake_newsdesk import FakeNewsdesk
+
+__all__ = ["bot_factory", "fake_bot", "fake_discord", "fake_newsdesk", "seeded"]
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "seeds" / "000_71643a21d7a48199.txt"
+
+
+@dataclass
+class RunningBot:
+    bot: NewsdeskBot
+    fake: FakeDiscord
+    task: asyncio.Task
+    feedback: FeedbackStore
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.task, 10)
+
+
+async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, **settings: Any) -> RunningBot:
+    """Log the real discord.py client in to `fake` and wait until it is ready."""
+    values = {
+        "discord_token": "test-token.not-a-secret",
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+        "discord_guild_ids": [fake.guild_id],
+        "ask_cooldown_seconds": 0,
+        "reindex_progress_seconds": 0.05,
+        "warm_up": False,
+    } | settings
+    bot_settings = BotSettings(_env_file=None, **values)
+    feedback = FeedbackStore(data_dir / "feedback.sqlite3")
+    bot = NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=bot_settings, guild_ready_timeout=0.05)
+    await bot.login(bot_settings.token)
+    task = asyncio.create_task(bot.connect(reconnect=True), name="bot-connect")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:  # connect() ended: a malformed payload or a refused login
+        ready.cancel()
+        task.result()
+        raise AssertionError("the bot's connection ended before it was ready")
+    if ready not in done:
+        raise AssertionError("the bot did not become ready")
+    return RunningBot(bot, fake, task, feedback)
+
+
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord(heartbeat_interval=0.25)
+    await fake.start()
+    yield fake
+    await fake.stop()
+    assert fake.unknown_routes == [], "the bot called routes the fake Discord does not know"
+
+
+@pytest.fixture
+def fake_newsdesk() -> FakeNewsdesk:
+    return FakeNewsdesk()
+
+
+@pytest_asyncio.fixture
+async def bot_factory(fake_discord: FakeDiscord, tmp_path: Path):
+    """`await bot_factory(newsdesk, **settings)` → a RunningBot; all are stopped after the test."""
+    running: list[RunningBot] = []
+
+    async def make(newsdesk: Any, **settings: Any) -> RunningBot:
+        run = await start_bot(fake_discord, newsdesk, tmp_path, **settings)
+        running.append(run)
+        return run
+
+    yield make
+    for run in running:
+        await run.stop()
+
+
+@pytest_asyncio.fixture
+async def fake_bot(bot_factory, fake_newsdesk: FakeNewsdesk) -> RunningBot:
+    return await bot_factory(fake_newsdesk)
+
+
+@dataclass
+class Seeded:
+    newsdesk: Any
+    seeds: Path  # the folder holding the seed article, for /reindex
+
+
+@pytest.fixture(scope="session")
+def seeded(model, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """The real Newsdesk (the session's real model) over a copy of the seed article."""
+    from retrieval.config import RetrievalSettings
+    from retrieval.service import Newsdesk
+
+    root = tmp_path_factory.mktemp("bot-seeded")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    config = RetrievalSettings(_env_file=None, newsdesk_data_dir=root / "data", chroma_host=None)
+    newsdesk = Newsdesk.from_settings(config, embeddings=model)
+    report = newsdesk.index([seeds])
+    assert (report.added, report.failed) == (1, 0), report.to_dict()
+    return Seeded(newsdesk, seeds)

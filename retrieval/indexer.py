@@ -23,6 +23,10 @@ from .store import ChunkStore, StoredArticle, date_number
 
 Progress = Callable[[int, int], None]
 
+# Bump when what is embedded or stored per chunk changes (match_text, metadata keys), so
+# caches keyed on it (the quality benchmark's) are rebuilt rather than trusted.
+INDEX_VERSION = 1
+
 
 def article_hash(article: Article) -> str:
     fields = [article.text, article.title, article.source, str(article.date or ""), article.url]

@@ -50,7 +50,7 @@ class Newsdesk:
         self.data_dir = data_dir
         self.chunker = chunker or Chunker()
         self.composer = Composer(embeddings, composer_options)
-        self.searcher = Searcher(store, embeddings, self._lexical_index, search_options)
+        self.searcher = Searcher(store, embeddings, self.lexical_index, search_options)
         self._lexical: LexicalIndex | None = None
         self._lexical_lock = threading.Lock()
         self._index_lock = threading.Lock()
@@ -72,7 +72,7 @@ class Newsdesk:
     def _lexical_dir(self) -> Path:
         return self.data_dir / "bm25" / self.store.collection_name
 
-    def _lexical_index(self) -> LexicalIndex:
+    def lexical_index(self) -> LexicalIndex:
         with self._lexical_lock:
             if self._lexical is None:
                 self._lexical = self._load_or_build_lexical()

@@ -1,0 +1,80 @@
+"""Shared fixtures. The real model loads once per session; logic tests use `HashEmbeddings`."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from retrieval.config import RetrievalSettings
+from retrieval.embeddings import LazyEmbeddings
+from retrieval.service import Newsdesk
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_ID = "000_71643a21d7a48199.txt"
+
+
+class HashEmbeddings(Embeddings):
+    """A deterministic stand-in: a text becomes the counts of its words hashed into 64
+    buckets, normalised. Texts sharing words are similar; no model is loaded."""
+
+    dims = 64
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed(text)
+
+    def _embed(self, text: str) -> list[float]:
+        vector = [0.0] * self.dims
+        for word in text.lower().split():
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        return [v / norm for v in vector]
+
+
+@pytest.fixture(scope="session")
+def model() -> LazyEmbeddings:
+    """The real all-MiniLM-L6-v2, loaded once for the whole session."""
+    embeddings = LazyEmbeddings("all-MiniLM-L6-v2")
+    embeddings.embed_query("warm up")
+    return embeddings
+
+
+def make_desk(data_dir: Path, embeddings: Embeddings, model_name: str = "all-MiniLM-L6-v2", **settings) -> Newsdesk:
+    settings.setdefault("chroma_host", None)  # never let a developer's environment pick the store
+    config = RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir, embedding_model=model_name, **settings)
+    return Newsdesk.from_settings(config, embeddings=embeddings)
+
+
+@pytest.fixture(scope="session")
+def seed_desk(model, tmp_path_factory) -> Newsdesk:
+    """A Newsdesk with the real model over the shipped seed articles (read-only in tests)."""
+    desk = make_desk(tmp_path_factory.mktemp("seed-data"), model)
+    report = desk.index([SEEDS])
+    assert report.failed == 0, report.failures
+    return desk
+
+
+@pytest.fixture
+def hash_desk(tmp_path) -> Newsdesk:
+    """A Newsdesk over an empty store with the hashing embedder, for indexing logic."""
+    return make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+
+
+@pytest.fixture
+def seed_copy(tmp_path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+# ---------------------------------------------------------------------------------------
+# Discord bot fixtures (fake Discord, bots, the seeded Newsdesk): see tests/bot_fixtures.py
+from bot_fixtures import *  # noqa: E402,F401,F403

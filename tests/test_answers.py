@@ -1,0 +1,121 @@
+"""Answers and summaries from the real model over the seed article."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from retrieval.answers import ABSTAIN_TEXT
+from retrieval.errors import DateError, NotFoundError, QuestionError
+
+from conftest import SEED_ID
+
+TITLE = "Biden, Mexico president agree border crisis needs urgent enforcement"
+
+
+def seed_text(desk):
+    return "".join(c.text for c in desk.store.chunks_of(SEED_ID))
+
+
+def assert_well_cited(answer_text, citations, desk):
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer_text)]
+    assert sorted(set(numbers)) == list(range(1, len(citations) + 1)), "citations are dense and all resolve"
+    assert [c.n for c in citations] == list(range(1, len(citations) + 1))
+    article = " ".join(c.text for c in desk.store.chunks_of(SEED_ID))
+    for citation in citations:
+        for quote in citation.quote.split(" … "):
+            assert quote in article, "every quote is verbatim article text"
+
+
+def test_which_crossings_closed(seed_desk):
+    answer = seed_desk.ask("Which crossings closed?")
+    assert not answer.abstained
+    for place in ("Eagle Pass", "El Paso", "San Ysidro", "Lukeville"):
+        assert place in answer.text
+    assert [(c.n, c.doc_id, c.title, c.source, c.date) for c in answer.citations] == [
+        (1, SEED_ID, TITLE, "USA TODAY", "2023-12-21")]
+    assert_well_cited(answer.text, answer.citations, seed_desk)
+    assert answer.text == (
+        "CBP also closed a busy pedestrian crossing at San Ysidro and vehicle crossings in Lukeville, Ariz., "
+        "and Eagle Pass. [1] Tens of thousands of migrants have crossed the border in Texas in recent days, "
+        "prompting U.S. Customs and Border Protection to shut down international rail crossings in Eagle Pass "
+        "and El Paso on Dec. 18. [1]")
+
+
+def test_unanswerable_question_abstains(seed_desk):
+    answer = seed_desk.ask("Who won the 2022 World Cup?")
+    assert answer.abstained
+    assert answer.text == ABSTAIN_TEXT
+    assert answer.citations == []
+
+
+def test_articles_after_the_as_of_date_are_not_evidence(seed_desk):
+    assert seed_desk.ask("Which crossings closed?", as_of=dt.date(2023, 12, 20)).abstained
+    assert not seed_desk.ask("Which crossings closed?", as_of=dt.date(2023, 12, 21)).abstained
+
+
+def test_follow_up_uses_the_thread_history(seed_desk):
+    alone = seed_desk.ask("and who spoke with him?")
+    followed = seed_desk.ask("and who spoke with him?", history=["What did Biden and Mexico's president agree?"])
+    assert alone.abstained
+    assert not followed.abstained and "López Obrador" in followed.text
+
+
+@pytest.mark.parametrize("question,message", [
+    ("", "Please ask a question"),
+    ("   \n ", "Please ask a question"),
+    ("?!", "has no words"),
+    ("why " * 200, "is 799 characters long; please keep it under 500"),
+])
+def test_bad_questions_get_clear_messages(seed_desk, question, message):
+    with pytest.raises(QuestionError, match=re.escape(message)):
+        seed_desk.ask(question)
+
+
+def test_search_returns_passages_best_first(seed_desk):
+    passages = seed_desk.search("rail crossings Eagle Pass", k=5)
+    assert [p.doc_id for p in passages] == [SEED_ID, SEED_ID]  # at most two chunks per article
+    assert passages[0].score > passages[1].score
+    assert "Eagle Pass" in passages[0].text
+    text = seed_text(seed_desk)
+    for p in passages:
+        assert p.title == TITLE and p.date == "2023-12-21" and p.end - p.start == len(p.text)
+        assert p.text in text
+
+
+def test_article_summary_is_cited_article_text(seed_desk):
+    summary = seed_desk.summarize_article(SEED_ID)
+    assert summary.subject == TITLE
+    assert 2 <= len(summary.points) <= 4
+    assert_well_cited(summary.text, summary.citations, seed_desk)
+    by_title = seed_desk.summarize_article("border crisis needs urgent")
+    assert by_title.text == summary.text
+
+
+def test_unknown_article_is_named(seed_desk):
+    with pytest.raises(NotFoundError, match="no indexed article has the id or title 'nope'"):
+        seed_desk.summarize_article("nope")
+
+
+def test_topic_summary_is_a_dated_cited_list(seed_desk):
+    summary = seed_desk.summarize_topic("border crossings closed")
+    assert summary.kind == "topic" and summary.points
+    assert all(p.startswith("2023-12-21: ") and p.endswith("[1]") for p in summary.points)
+    assert_well_cited(summary.text, summary.citations, seed_desk)
+
+
+def test_date_range_summary(seed_desk):
+    summary = seed_desk.summarize_dates(dt.date(2023, 12, 1), dt.date(2023, 12, 31))
+    assert summary.subject == "2023-12-01 to 2023-12-31"
+    assert len(summary.points) == 1 and summary.points[0].startswith("2023-12-21: ")
+    assert_well_cited(summary.text, summary.citations, seed_desk)
+    empty = seed_desk.summarize_dates(dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    assert (empty.text, empty.citations) == ("", [])
+    with pytest.raises(DateError, match="ends \\(2023-01-01\\) before it starts \\(2023-02-01\\)"):
+        seed_desk.summarize_dates(dt.date(2023, 2, 1), dt.date(2023, 1, 1))
+
+
+def test_sources_list(seed_desk):
+    [source] = seed_desk.sources()
+    assert source.to_dict() == {"doc_id": SEED_ID, "title": TITLE, "source": "USA TODAY", "date": "2023-12-21",
+                                "url": "", "chunks": 3}

@@ -1,0 +1,119 @@
+"""The `newsdesk` command line: its JSON contract, batch modes, exit codes and messages."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from retrieval.cli import app
+
+from conftest import SEED_ID, SEEDS
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, model):
+    folder = tmp_path_factory.mktemp("cli-data")
+    result = runner.invoke(app, ["--data-dir", str(folder), "index", str(SEEDS), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"added": 1, "updated": 0, "unchanged": 0, "deleted": 0, "failed": 0,
+                                         "failures": [], "chunks_embedded": 3}
+    return folder
+
+
+def cli(data_dir, *args):
+    return runner.invoke(app, ["--data-dir", str(data_dir), *args])
+
+
+def test_reindex_says_nothing_changed(data_dir):
+    result = cli(data_dir, "index", str(SEEDS))
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "Nothing changed (added 0, updated 0, unchanged 1, deleted 0, failed 0)."
+
+
+def test_ask_json_contract(data_dir):
+    result = cli(data_dir, "ask", "Which crossings closed?", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"question", "answer", "abstained", "citations", "passages"}
+    assert payload["question"] == "Which crossings closed?" and payload["abstained"] is False
+    [citation] = payload["citations"]
+    assert set(citation) == {"n", "doc_id", "title", "source", "date", "url", "quote"}
+    assert (citation["n"], citation["doc_id"], citation["source"]) == (1, SEED_ID, "USA TODAY")
+    assert all(set(p) == {"doc_id", "chunk_id", "score", "text"} for p in payload["passages"])
+
+
+def test_ask_text_lists_sources(data_dir):
+    result = cli(data_dir, "ask", "Which crossings closed?")
+    assert result.exit_code == 0
+    assert result.stdout.endswith(
+        "Sources\n[1] Biden, Mexico president agree border crisis needs urgent enforcement — USA TODAY, 2023-12-21\n")
+
+
+def test_search_json_contract(data_dir):
+    payload = json.loads(cli(data_dir, "search", "Eagle Pass", "--k", "3", "--json").stdout)
+    assert payload["query"] == "Eagle Pass"
+    assert [r["rank"] for r in payload["results"]] == [1, 2]
+    assert set(payload["results"][0]) == {"rank", "doc_id", "chunk_id", "score", "title", "date", "source", "url", "text"}
+
+
+def test_batch_answers_in_input_order(data_dir, tmp_path):
+    batch = tmp_path / "questions.txt"
+    batch.write_text('Which crossings closed?\n\n{"question": "Who won the 2022 World Cup?"}\n'
+                     '{"question": "Which crossings closed?", "as_of": "2023-12-01"}\n{"question": ""}\n')
+    result = cli(data_dir, "ask", "--batch", str(batch), "--json")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r.get("question"), r.get("abstained")) for r in rows] == [
+        ("Which crossings closed?", False), ("Who won the 2022 World Cup?", True),
+        ("Which crossings closed?", True), ("", None)]
+    assert rows[3]["line"] == 5 and rows[3]["error"].startswith("Please ask a question")
+    searched = [json.loads(line) for line in cli(data_dir, "search", "--batch", str(batch), "--json").stdout.splitlines()]
+    assert [len(r.get("results", [])) for r in searched] == [2, 2, 0, 0]
+
+
+def test_empty_question_is_a_message_not_a_traceback(data_dir):
+    result = cli(data_dir, "ask", "   ")
+    assert result.exit_code == 1
+    assert "error: Please ask a question" in result.stderr and "Traceback" not in result.output
+
+
+def test_bad_as_of_date(data_dir):
+    result = cli(data_dir, "ask", "Which crossings closed?", "--as-of", "last tuesday")
+    assert result.exit_code == 2
+    assert "--as-of must be a date like 2023-12-21, not 'last tuesday'" in result.stderr
+
+
+def test_summary_forms(data_dir):
+    article = json.loads(cli(data_dir, "summary", "--article", SEED_ID, "--json").stdout)
+    assert article["kind"] == "article" and article["citations"][0]["doc_id"] == SEED_ID
+    dates = json.loads(cli(data_dir, "summary", "--since", "2023-12-01", "--until", "2023-12-31", "--json").stdout)
+    assert dates["subject"] == "2023-12-01 to 2023-12-31" and len(dates["points"]) == 1
+    topic = cli(data_dir, "summary", "--topic", "border crossings")
+    assert topic.exit_code == 0 and "[1]" in topic.stdout
+    both = cli(data_dir, "summary", "--topic", "x", "--article", "y")
+    assert both.exit_code == 2 and "exactly one of --article, --topic or --since" in both.stderr
+
+
+def test_sources_json(data_dir):
+    assert [s["doc_id"] for s in json.loads(cli(data_dir, "sources", "--json").stdout)] == [SEED_ID]
+
+
+def test_chat_reads_piped_questions(data_dir):
+    result = runner.invoke(app, ["--data-dir", str(data_dir), "chat"], input="Which crossings closed?\n\nquit\nnever asked\n")
+    assert result.exit_code == 0
+    assert result.stdout.count("? ") == 1 and "San Ysidro" in result.stdout and "never asked" not in result.stdout
+
+
+def test_index_with_failures_exits_1(tmp_path, data_dir):
+    (tmp_path / "empty.txt").write_text("")
+    result = cli(data_dir, "index", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"skipped {tmp_path / 'empty.txt'}: article has no text" in " ".join(result.stderr.split())
+
+
+def test_every_command_has_help():
+    for command in ("index", "ask", "search", "summary", "sources", "chat"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.stdout

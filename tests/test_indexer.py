@@ -1,0 +1,146 @@
+"""Incremental indexing logic, on a real embedded Chroma with the hashing embedder."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval.errors import IndexBusyError, ModelMismatchError
+
+from conftest import HashEmbeddings, SEED_ID, make_desk
+
+
+def counts(report):
+    return (report.added, report.updated, report.unchanged, report.deleted, report.failed)
+
+
+def chunk_ids(desk):
+    return sorted(c.id for c in desk.store.all_chunks())
+
+
+def write_story(folder: Path, name: str, paragraphs: int) -> Path:
+    body = "\n\n".join(f"Paragraph {i} tells of the harbour ferry and the storm that closed it." * 10 for i in range(paragraphs))
+    path = folder / name
+    path.write_text(f"---\ntitle: Ferry {name}\ndate: 2023-12-{10 + paragraphs:02d}\n---\n{body}\n")
+    return path
+
+
+def test_second_run_changes_nothing(hash_desk, seed_copy):
+    first = hash_desk.index([seed_copy])
+    assert counts(first) == (1, 0, 0, 0, 0)
+    assert first.chunks_embedded == 3
+    before = chunk_ids(hash_desk)
+    second = hash_desk.index([seed_copy])
+    assert counts(second) == (0, 0, 1, 0, 0)
+    assert second.chunks_embedded == 0 and not second.changed
+    assert chunk_ids(hash_desk) == before == [f"{SEED_ID}#0", f"{SEED_ID}#1", f"{SEED_ID}#2"]
+
+
+def test_a_shorter_new_version_leaves_no_stale_chunk(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "ferry.md", paragraphs=6)
+    hash_desk.index([folder])
+    assert len(chunk_ids(hash_desk)) == 6
+    write_story(folder, "ferry.md", paragraphs=2)
+    report = hash_desk.index([folder])
+    assert counts(report) == (0, 1, 0, 0, 0)
+    assert chunk_ids(hash_desk) == ["ferry.md#0", "ferry.md#1"]
+    texts = " ".join(c.text for c in hash_desk.store.all_chunks())
+    assert "Paragraph 5" not in texts and "Paragraph 1" in texts
+    [source] = hash_desk.sources()
+    assert (source.doc_id, source.date, source.chunks) == ("ferry.md", "2023-12-12", 2)
+
+
+def test_prune_deletes_articles_whose_files_are_gone(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "a.md", 1)
+    write_story(folder, "b.md", 1)
+    hash_desk.index([folder])
+    (folder / "b.md").unlink()
+    kept = hash_desk.index([folder])
+    assert counts(kept) == (0, 0, 1, 0, 0)
+    assert sorted(s.doc_id for s in hash_desk.sources()) == ["a.md", "b.md"]
+    pruned = hash_desk.index([folder], prune=True)
+    assert counts(pruned) == (0, 0, 1, 1, 0)
+    assert [s.doc_id for s in hash_desk.sources()] == ["a.md"]
+    assert chunk_ids(hash_desk) == ["a.md#0"]
+
+
+def test_prune_keeps_articles_of_other_folders(hash_desk, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    write_story(one, "a.md", 1)
+    write_story(two, "b.md", 1)
+    hash_desk.index([one])
+    hash_desk.index([two])
+    report = hash_desk.index([one], prune=True)
+    assert counts(report) == (0, 0, 1, 0, 0)
+    assert sorted(s.doc_id for s in hash_desk.sources()) == ["a.md", "b.md"]
+
+
+def test_prune_removes_an_article_dropped_from_a_jsonl_file(hash_desk, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"id": "x", "text": "Ferry x sails."}\n{"id": "y", "text": "Ferry y sails."}\n')
+    hash_desk.index([feed])
+    feed.write_text('{"id": "x", "text": "Ferry x sails."}\n')
+    assert counts(hash_desk.index([feed], prune=True)) == (0, 0, 1, 1, 0)
+    assert [s.doc_id for s in hash_desk.sources()] == ["x"]
+
+
+def test_bad_input_folder_indexes_the_good_and_names_the_bad(hash_desk, tmp_path, seed_copy):
+    hash_desk.index([seed_copy])
+    folder = seed_copy
+    (folder / "good.md").write_text("---\ntitle: Good\ndate: 2023-12-20\n---\nThe good article about the ferry.")
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02 binary")
+    (folder / "feed.jsonl").write_text('{"id": "j1", "text": "Ferries resumed."}\n{broken\n')
+    (folder / "no-text.md").write_text("---\ntitle: Nothing here\n---\n")
+    (folder / "bad-date.md").write_text("---\ndate: 18/12/2023\n---\nA date that is no date.")
+    shutil.copy(folder / "good.md", folder / "good-copy.md")
+    (folder / SEED_ID).write_text("")  # the seed file broke after it was indexed
+    report = hash_desk.index([folder], prune=True)
+    assert counts(report) == (2, 0, 0, 0, 7)
+    assert sorted((Path(w).name, r) for w, r in report.failures) == [
+        (SEED_ID, "article has no text"),
+        ("bad-date.md", "unparseable date '18/12/2023' (expected YYYY-MM-DD)"),
+        ("binary.txt", "binary file, not text"),
+        ("empty.txt", "article has no text"),
+        ("feed.jsonl:2", "malformed JSON: Expecting property name enclosed in double quotes"),
+        ("good.md", f"duplicate of the article in {folder / 'good-copy.md'}"),
+        ("no-text.md", "article has no text"),
+    ]
+    # Nothing already indexed is lost: the seed article survives its file breaking, even with --prune.
+    assert sorted(s.doc_id for s in hash_desk.sources()) == [SEED_ID, "good-copy.md", "j1"]
+
+
+def test_duplicate_ids_are_reported(hash_desk, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"id": "same", "text": "One."}\n{"id": "same", "text": "Two."}\n')
+    report = hash_desk.index([feed])
+    assert counts(report) == (1, 0, 0, 0, 1)
+    assert report.failures == [(f"{feed}:2", f"duplicate article id 'same' (first in {feed}:1)")]
+
+
+def test_indexing_with_another_model_is_refused(tmp_path, seed_copy):
+    data = tmp_path / "data"
+    make_desk(data, HashEmbeddings(), model_name="hash-64").index([seed_copy])
+    other = make_desk(data, HashEmbeddings(), model_name="another-model")
+    with pytest.raises(ModelMismatchError, match="built with the embedding model 'hash-64', not 'another-model'"):
+        other.index([seed_copy])
+    with pytest.raises(ModelMismatchError):
+        other.search("crossings")
+
+
+def test_one_index_run_at_a_time(hash_desk, seed_copy):
+    started = []
+
+    def progress(done, total):
+        if not started:
+            started.append(True)
+            with pytest.raises(IndexBusyError, match="already in progress"):
+                hash_desk.index([seed_copy])
+
+    hash_desk.index([seed_copy], progress=progress)
+    assert started == [True]

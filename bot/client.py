@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -126,6 +127,10 @@ class NewsdeskBot(commands.Bot):
         await self.add_cog(Mentions(self))
         if self.settings.warm_up:
             await self.warm_up()
+            # What is loaded now (torch, transformers, the index: ~500k objects) lives as long as
+            # the process. A full garbage collection rescans all of it, holding the GIL for ~0.4 s:
+            # long enough to stall heartbeats and interaction acknowledgements. Freeze it instead.
+            gc.freeze()
         await self.refresh_titles()
         await self.sync_commands()
 

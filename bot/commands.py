@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from retrieval.errors import DateError, NewsdeskError
+from retrieval.service import check_question
 
 from . import formatting
 from .checks import admin_only, question_cooldown
@@ -52,6 +53,7 @@ class Questions(commands.Cog):
     @question_cooldown()
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         """Ask a question about the news archive; the answer cites its sources."""
+        check_question(question)  # an empty or overlong question gets a private note, not a thinking message
         await interaction.response.defer(thinking=True)
         answer, answer_id = await self.bot.answer(
             question,
@@ -86,6 +88,8 @@ class Questions(commands.Cog):
         if until is not None and since is None:
             await notify(interaction, "`until:` needs a `since:` date too.")
             return
+        if topic is not None:
+            check_question(topic)
         start = parse_date(since, "since") if since is not None else None
         end = parse_date(until, "until") if until is not None else None
         await interaction.response.defer(thinking=True)

@@ -20,9 +20,37 @@ MESSAGE_LIMIT = 2000
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d+\])*(?=\s)")
 
 
+_URL = r"https?://[^\s<]+[^<.,:;\"'\]\s]"
+# One inline Markdown character; Discord also reads a backslash as an escape.
+_INLINE = re.compile(rf"(?P<url>{_URL})|(?P<md>[\\*_~`|\[\]])")
+# Line starts that Discord formats: quotes, headings, subtext, lists.
+_LINE_START = re.compile(r"^(\s*)(?:(?P<mark>>|#|-|\+)|(?P<number>\d+)\.(?=\s))", re.MULTILINE)
+# Things Discord renders from angle brackets: <@user>, <@&role>, <#channel>, <t:…>, </cmd:id>, <:emoji:id>.
+_ANGLE = re.compile(r"<(?=[@#:/]|a:|t:)")
+_EVERYONE = re.compile(r"@(everyone|here)\b")
+_MARKER = re.compile(r"(\[\d+\])")
+
+
 def escape(text: str) -> str:
-    """Article text made inert: no Markdown, no mentions (links are left alone)."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """Article text made inert: no Markdown, no mentions (bare links stay clickable).
+
+    Each special character is escaped on its own; discord.utils.escape_markdown treats
+    `[...](...)` as one match and leaves everything inside it unescaped.
+    """
+    text = _INLINE.sub(lambda m: m["url"] or "\\" + m["md"], text)
+    text = _LINE_START.sub(lambda m: m[1] + ("\\" + m["mark"] if m["mark"] else m["number"] + "\\."), text)
+    text = _ANGLE.sub("<\u200b", text)
+    return _EVERYONE.sub("@\u200b\\1", text)
+
+
+def escape_cited(text: str) -> str:
+    """Like `escape`, but the [n] citation markers stay as they are."""
+    return "".join(part if _MARKER.fullmatch(part) else escape(part) for part in _MARKER.split(text))
+
+
+def code(text: str) -> str:
+    """Inline code: nothing inside is formatted (and escapes would show), only backticks matter."""
+    return "`" + text.replace("`", "ˋ") + "`"
 
 
 def link(url: str) -> str:
@@ -43,7 +71,7 @@ def citation_line(c: Citation) -> str:
 
 
 def _with_sources(body: str, citations: Sequence[Citation], note: str = "") -> str:
-    parts = [escape(body.strip())]
+    parts = [escape_cited(body.strip())]
     if note:
         parts.append(f"*{escape(note.strip())}*")
     if citations:
@@ -86,7 +114,7 @@ def render_sources(sources: Sequence[SourceInfo], *, page: int, page_size: int) 
 
 
 def render_report(report: IndexReport, folders: Iterable[str]) -> list[str]:
-    where = ", ".join(f"`{escape(f)}`" for f in folders)
+    where = ", ".join(code(f) for f in folders)
     text = (
         f"Reindex of {where} finished: **{report.added}** added · **{report.updated}** updated · "
         f"**{report.unchanged}** unchanged · **{report.deleted}** deleted · **{report.failed}** failed"
@@ -99,7 +127,7 @@ def render_report(report: IndexReport, folders: Iterable[str]) -> list[str]:
 
 
 def render_progress(done: int, total: int, folders: Iterable[str]) -> str:
-    where = ", ".join(f"`{escape(f)}`" for f in folders)
+    where = ", ".join(code(f) for f in folders)
     if total <= 0:
         return f"Reindexing {where}… looking for articles."
     return f"Reindexing {where}… {done}/{total} files."

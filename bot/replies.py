@@ -12,7 +12,6 @@ from retrieval.errors import (
     ModelMismatchError,
     NewsdeskError,
     NotFoundError,
-    QuestionError,
     StoreUnavailableError,
 )
 
@@ -25,10 +24,11 @@ NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def friendly(exc: NewsdeskError) -> str:
-    """The message a user sees for a deliberate retrieval error."""
+    """The message a user sees for a deliberate retrieval error (their messages are written for users)."""
     said = escape(str(exc)).strip()
-    if isinstance(exc, QuestionError):
-        return f"{said} Ask me something about the news, e.g. “Which border crossings closed?”"
+    said = said[:1].upper() + said[1:]
+    if said and said[-1] not in ".!?”)":
+        said += "."
     if isinstance(exc, NotFoundError):
         return f"{said} `/sources` lists what is indexed."
     if isinstance(exc, DateError):

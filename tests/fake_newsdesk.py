@@ -44,8 +44,9 @@ ARTICLES = [
     FakeArticle(
         "council-1", "Council *votes* on the @everyone budget", "Gazette", "2023-11-02",
         "https://example.com/council_(budget)",
-        "@everyone the council approved the **budget** <@123456789> and <@&987654321> cheered. "
-        "> quoted `code` and __underline__ and ~~strike~~ and ||spoiler||. [click](https://evil.example) here.",
+        "@everyone the council approved the **budget** <@123456789012345678> and <@&987654321098765432> cheered. "
+        "The council's `code` of __conduct__ was ~~struck~~ as ||secret||. "
+        "[Council minutes](https://evil.example) are online.",
     ),
     FakeArticle(
         "election-1", "A very long election story", "Herald", "2023-10-01",

@@ -30,6 +30,14 @@ LOADING = 1 << 7
 JSON = "application/json"  # exactly: with "; charset=…" discord.py reads the body as text
 
 
+def pings_nobody(allowed_mentions: dict | None) -> bool:
+    """True for an `allowed_mentions` that allows no @everyone/@here, role, user or reply ping."""
+    if allowed_mentions is None:  # Discord would then parse every mention in the content
+        return False
+    return (allowed_mentions.get("parse") == [] and not allowed_mentions.get("users")
+            and not allowed_mentions.get("roles") and not allowed_mentions.get("replied_user"))
+
+
 @dataclass
 class Call:
     """One REST request the bot made."""
@@ -348,9 +356,18 @@ class FakeDiscord:
         return [m for m in self.messages.values()
                 if int(m["channel_id"]) == channel_id and (not by_bot or int(m["author"]["id"]) == self.bot_id)]
 
+    def heartbeat_gaps(self, start: float, end: float) -> list[float]:
+        """Seconds between consecutive heartbeats received in [start, end], the edges included."""
+        edges = [start, *(t for t in self.gateway.heartbeats if start <= t <= end), end]
+        return [b - a for a, b in zip(edges, edges[1:])]
+
     def sent_payloads(self) -> list[Call]:
         """Every call that carried message content the bot wrote."""
         return [c for c in self.calls if c.message is not None]
+
+    def payloads_that_may_ping(self) -> list[Call]:
+        """Calls whose `allowed_mentions` would let Discord ping someone (missing counts)."""
+        return [c for c in self.sent_payloads() if not pings_nobody(c.message.get("allowed_mentions"))]
 
     # ------------------------------------------------------------------ REST
 

@@ -1,0 +1,228 @@
+"""The bot's plain functions: message splitting, escaping, the feedback store, settings, logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from bot.checks import QuestionBudget, is_admin
+from bot.config import BotSettings
+from bot.feedback import FeedbackStore, Stats, normalize_question
+from bot.formatting import (
+    MESSAGE_LIMIT,
+    citation_line,
+    escape,
+    escape_cited,
+    render_answer,
+    render_report,
+    split_message,
+)
+from bot.logs import RedactToken
+from bot.mentions import thread_name
+from retrieval.models import Answer, Citation, IndexReport
+
+ZWSP = "\u200b"
+
+
+# ---------------------------------------------------------------------------------------- splitting
+
+
+def _sentences(n: int, words: int = 12) -> list[str]:
+    return [" ".join(f"w{i}x{j}" for j in range(words)) + f". [{i % 9 + 1}]" for i in range(n)]
+
+
+@pytest.mark.parametrize("limit", [200, 500, MESSAGE_LIMIT])
+def test_split_keeps_every_word_in_order_and_respects_the_limit(limit):
+    paragraphs = [" ".join(_sentences(k)) for k in (3, 40, 1, 25)]
+    text = "\n\n".join(paragraphs) + "\n\n**Sources**\n" + "\n".join(
+        f"[{n}] **Title {n}** — Source, 2023-12-2{n % 10} <https://example.com/articles/{n}>" for n in range(1, 10)
+    )
+    parts = split_message(text, limit)
+    assert all(0 < len(p) <= limit for p in parts)
+    assert " ".join(parts).split() == text.split()  # nothing lost, nothing reordered
+
+
+def test_split_cuts_at_paragraphs_first_then_sentences_never_inside_a_marker_or_link():
+    sentence = "A sentence about the border crossings that closed this week. [2]"
+    text = "\n\n".join([sentence] * 3) + "\n\n" + " ".join([sentence] * 40) + "\n\nSee <https://example.com/a/b>"
+    parts = split_message(text, 300)
+    assert parts[0] == "\n\n".join([sentence] * 3)  # the next paragraph is too long to join them
+    for part in parts:
+        assert part.count("[") == part.count("]")  # no marker cut in two
+        assert part.count("<") == part.count(">")  # no link cut in two
+        assert part.endswith(("[2]", ">"))  # every message ends where a sentence (or the link) ends
+    assert parts[-1].endswith("See <https://example.com/a/b>")
+
+
+def test_split_packs_paragraphs_that_fit_together():
+    assert split_message("one.\n\ntwo.\n\nthree.", 11) == ["one.\n\ntwo.", "three."]
+    assert split_message("short", 11) == ["short"]
+    assert split_message("   ", 11) == []
+
+
+def test_a_word_longer_than_a_message_is_the_only_thing_cut_mid_way():
+    assert split_message("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+
+
+# ---------------------------------------------------------------------------------------- escaping
+
+
+def test_escape_neutralizes_markdown_mentions_and_line_formats_but_keeps_bare_links():
+    text = "**b** _i_ __u__ ~~s~~ ||sp|| `c` \\ [t](https://x.example) <@123456789012345678> <#42> <t:1:R> @everyone @here"
+    assert escape(text) == (
+        "\\*\\*b\\*\\* \\_i\\_ \\_\\_u\\_\\_ \\~\\~s\\~\\~ \\|\\|sp\\|\\| \\`c\\` \\\\ \\[t\\](https://x.example) "
+        f"<{ZWSP}@123456789012345678> <{ZWSP}#42> <{ZWSP}t:1:R> @{ZWSP}everyone @{ZWSP}here"
+    )
+    assert escape("> quote\n# heading\n-# small\n- item\n3. item") == (
+        "\\> quote\n\\# heading\n\\-# small\n\\- item\n3\\. item"
+    )
+    assert escape("see https://example.com/a_b_c now") == "see https://example.com/a_b_c now"
+
+
+def test_escape_cited_leaves_citation_markers_alone():
+    assert escape_cited("a *b* [1] c_d [12]") == "a \\*b\\* [1] c\\_d [12]"
+
+
+def test_citation_lines_wrap_links_so_discord_shows_no_preview():
+    c = Citation(3, "d", "A *bold* title", "USA TODAY", "2023-12-21", "https://example.com/x y>", "q")
+    assert citation_line(c) == (
+        "[3] **A \\*bold\\* title** — USA TODAY, 2023-12-21 <https://example.com/x%20y%3E>"
+    )
+    bare = Citation(1, "doc-7", "", "", "", "", "q")
+    assert citation_line(bare) == "[1] **doc-7**"
+
+
+def test_an_abstention_shows_no_sources_even_if_citations_came_along():
+    answer = Answer("q", "Not in the archive.", True, [Citation(1, "d", "T", "S", "2023-01-01", "", "q")], [])
+    assert render_answer(answer) == ["Not in the archive."]
+
+
+def test_an_answer_note_is_shown_in_italics():
+    answer = Answer("q", "Text [1].", False, [Citation(1, "d", "T", "S", "2023-01-01", "", "q")], [],
+                    note="LLM unavailable; quoting sources")
+    assert render_answer(answer) == [
+        "Text [1].\n\n*LLM unavailable; quoting sources*\n\n**Sources**\n[1] **T** — S, 2023-01-01"
+    ]
+
+
+def test_a_report_with_many_failures_is_split_and_names_every_failure():
+    report = IndexReport(added=2, failures=[(f"seeds/bad_{i}.json", "no *text* field") for i in range(80)])
+    parts = render_report(report, ["seeds"])
+    assert parts[0].startswith(
+        "Reindex of `seeds` finished: **2** added · **0** updated · **0** unchanged · **0** deleted · **80** failed"
+    )
+    assert all(len(p) <= MESSAGE_LIMIT for p in parts)
+    failures = [line for p in parts for line in p.splitlines() if line.startswith("•")]
+    assert failures[0] == "• seeds/bad\\_0.json: no \\*text\\* field" and len(failures) == 80
+
+
+def test_thread_names_fit_discord():
+    assert thread_name("  which   crossings\nclosed? ") == "which crossings closed?"
+    assert thread_name("x" * 150) == "x" * 99 + "…"
+    assert thread_name("") == "Question"
+
+
+# ---------------------------------------------------------------------------------------- feedback store
+
+
+def test_answers_and_votes_survive_reopening_and_make_the_stats(tmp_path):
+    path = tmp_path / "data" / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    first = store.record_answer(via="slash", user_id=1, question="Which crossings closed?", answer="…[1]",
+                                abstained=False, citations=1, guild_id=9, channel_id=8)
+    gaps = [store.record_answer(via="mention", user_id=u, question=q, answer="I could not find this.",
+                                abstained=True, citations=0, thread_id=77)
+            for u, q in [(1, "Who won?"), (2, "who  WON"), (3, "Why is the sky blue?"), (2, "Who won!")]]
+    assert (first, gaps) == (1, [2, 3, 4, 5])
+    assert store.record_vote(first, 1, 1) is True
+    assert store.record_vote(first, 2, -1) is True
+    assert store.record_vote(first, 2, 1) is True  # a changed mind replaces the vote
+    assert store.record_vote(999, 2, 1) is False  # unknown answers take no votes
+
+    reopened = FeedbackStore(path)
+    assert reopened.votes(first) == {1: 1, 2: 1}
+    assert reopened.thread_questions(77) == ["Who won?", "who  WON", "Why is the sky blue?", "Who won!"]
+    assert reopened.thread_questions(78) == []
+    assert reopened.stats() == Stats(questions=5, abstained=4, votes_up=2, votes_down=0,
+                                     unanswered=[("Who won?", 3), ("Why is the sky blue?", 1)])
+    assert reopened.stats(top=1).unanswered == [("Who won?", 3)]
+    assert reopened.stats().abstention_rate == pytest.approx(0.8)
+    with pytest.raises(ValueError):
+        reopened.record_vote(first, 1, 0)
+
+
+def test_empty_stats():
+    assert Stats(0, 0, 0, 0).abstention_rate == 0.0
+    assert normalize_question("  Who   WON?! ") == "who won"
+
+
+# ---------------------------------------------------------------------------------------- settings, checks, logs
+
+
+def test_settings_read_comma_separated_ids_and_keep_the_token_secret(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "abc.def")
+    monkeypatch.setenv("DISCORD_GUILD_IDS", "111, 222")
+    monkeypatch.setenv("ADMIN_ROLE_IDS", "333")
+    monkeypatch.setenv("ASK_CHANNEL_IDS", "")
+    monkeypatch.setenv("REINDEX_FOLDERS", '["seeds", "/srv/news"]')
+    settings = BotSettings(_env_file=None)
+    assert (settings.discord_guild_ids, settings.admin_role_ids, settings.ask_channel_ids) == ([111, 222], [333], [])
+    assert [str(p) for p in settings.reindex_folders] == ["seeds", "/srv/news"]
+    assert settings.token == "abc.def"
+    assert "abc.def" not in repr(settings)
+    assert settings.discord_api_base == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg/"
+
+
+def test_env_example_lists_every_bot_setting():
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert sorted({name.upper() for name in BotSettings.model_fields} - listed) == []
+
+
+def test_admins_have_manage_server_or_a_listed_role():
+    import discord
+
+    class Member:
+        def __init__(self, *role_ids):
+            self.roles = [discord.Object(r) for r in role_ids]
+
+    plain = discord.Permissions(send_messages=True)
+    assert is_admin(Member(), discord.Permissions(manage_guild=True), [])
+    assert is_admin(Member(), discord.Permissions(administrator=True), [])
+    assert is_admin(Member(5, 6), plain, [6])
+    assert not is_admin(Member(5), plain, [6])
+    assert not is_admin(Member(), plain, [])
+
+
+def test_the_question_budget_is_per_user_and_refills():
+    budget = QuestionBudget(rate=2, per=10.0)
+    assert [budget.spend(1, now=100.0) is None, budget.spend(1, now=101.0) is None] == [True, True]
+    refused = budget.spend(1, now=102.0)
+    assert refused is not None and refused.get_retry_after(102.0) == pytest.approx(8.0)
+    assert budget.spend(2, now=102.0) is None  # someone else
+    assert budget.spend(1, now=111.0) is None  # the window has passed
+    assert QuestionBudget(rate=1, per=0).spend(1) is None  # 0 s = no cooldown
+
+
+def test_logs_never_show_the_token():
+    logger = logging.getLogger("bot.test-redaction")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    handler.addFilter(RedactToken("sekrit.token"))
+    logger.addHandler(handler)
+    try:
+        logger.warning("token is %s", "sekrit.token")
+        try:
+            raise ValueError("bad token sekrit.token")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records] == ["token is [token]", "failed"]
+    assert "sekrit.token" not in records[1].exc_text and "ValueError: bad token [token]" in records[1].exc_text

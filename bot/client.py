@@ -6,6 +6,7 @@ import asyncio
 import functools
 import gc
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -94,6 +95,8 @@ class NewsdeskBot(commands.Bot):
         **options: Any,
     ):
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # A text-only bot: no start-up warnings about missing voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: there are no prefix commands
             intents=intents_for(settings),
@@ -115,6 +118,7 @@ class NewsdeskBot(commands.Bot):
             newsdesk, settings.reindex_folders, prune=settings.reindex_prune, executor=self._reindex_pool
         )
         self.titles: list[SourceInfo] = []  # for /summary's autocomplete
+        self.titles_at = 0.0  # time.monotonic() of the last refresh
 
     async def login(self, token: str) -> None:
         use_discord_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
@@ -156,6 +160,7 @@ class NewsdeskBot(commands.Bot):
     async def refresh_titles(self) -> None:
         try:
             self.titles = await self.retrieve(self.newsdesk.sources)
+            self.titles_at = time.monotonic()
         except NewsdeskError as exc:
             log.warning("Could not list the indexed articles: %s", exc)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from .client import NewsdeskBot
 
 log = logging.getLogger(__name__)
+
+TITLES_MAX_AGE = 300.0  # seconds before autocomplete re-reads the indexed titles
 
 HELP = """\
 **Newsdesk** answers questions about the news archive, citing its sources.
@@ -47,6 +50,7 @@ class Questions(commands.Cog):
 
     def __init__(self, bot: NewsdeskBot):
         self.bot = bot
+        self._refreshing: asyncio.Task | None = None
 
     @app_commands.command()
     @app_commands.describe(question="What do you want to know? e.g. Which border crossings closed?")
@@ -104,6 +108,10 @@ class Questions(commands.Cog):
 
     @summary.autocomplete("article")
     async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if time.monotonic() - self.bot.titles_at > TITLES_MAX_AGE and not self._refreshing:
+            # the index may have changed from the command line: refresh for the next keystroke
+            self._refreshing = asyncio.create_task(self.bot.refresh_titles())
+            self._refreshing.add_done_callback(lambda _: setattr(self, "_refreshing", None))
         wanted = current.casefold().strip()
         found = [s for s in self.bot.titles if wanted in (s.title or s.doc_id).casefold()]
         found.sort(key=lambda s: (s.date or "", s.title), reverse=True)

@@ -25,11 +25,19 @@ class RedactToken(logging.Filter):
         return True
 
 
+PLAIN = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+
+
 def setup_logging(level: str, token: str | None) -> None:
-    """discord.py's readable format (colours on a terminal), on the root logger, token redacted."""
+    """discord.py's format on the root logger (colours only on a terminal), token redacted."""
+    import sys
+
     import discord
 
-    discord.utils.setup_logging(level=logging.getLevelName(level.upper()), root=True)
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = None if sys.stderr.isatty() else logging.Formatter(PLAIN, "%Y-%m-%d %H:%M:%S")
+    discord.utils.setup_logging(handler=handler, formatter=formatter, level=logging.getLevelName(level.upper()),
+                                root=True)
     if token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactToken(token))

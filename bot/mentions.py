@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ class Mentions(commands.Cog):
         text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
         if mentioned:
             return text
+        if message.guild is None:  # a direct message is always for the bot (and its content is always sent)
+            return text or None
         # Without a mention, only with the message-content intent: ask channels, and the bot's threads.
         if not text:
             return None
@@ -74,20 +77,25 @@ class Mentions(commands.Cog):
                 return
             history = await self.bot.store(self.bot.feedback.thread_questions, message.channel.id)
             reply_to = await self._thread_for(message, question, has_history=bool(history))
-            async with reply_to.typing():
-                answer, answer_id = await self.bot.answer(
-                    question,
-                    history=history[-HISTORY:],
-                    via="mention",
-                    user_id=message.author.id,
-                    guild_id=message.guild.id if message.guild else None,
-                    channel_id=message.channel.id,
-                    thread_id=reply_to.id if isinstance(reply_to, discord.Thread) or history else None,
-                )
+            with contextlib.suppress(discord.HTTPException):
+                await reply_to.typing()  # "Newsdesk is typing…" for up to 10 s; nice to have, not needed
+            answer, answer_id = await self.bot.answer(
+                question,
+                history=history[-HISTORY:],
+                via="mention",
+                user_id=message.author.id,
+                guild_id=message.guild.id if message.guild else None,
+                channel_id=message.channel.id,
+                thread_id=reply_to.id if isinstance(reply_to, discord.Thread) or history else None,
+            )
             parts = formatting.render_answer(answer)
             for i, part in enumerate(parts):
-                view = feedback_view(answer_id) if i == len(parts) - 1 else None
-                await reply_to.send(part, allowed_mentions=NO_MENTIONS, **({"view": view} if view else {}))
+                extra = {"view": feedback_view(answer_id)} if i == len(parts) - 1 else {}
+                if i == 0 and reply_to.id == message.channel.id:
+                    # answering where the question was asked (a thread, a DM): point at the question
+                    await message.reply(part, allowed_mentions=NO_MENTIONS, **extra)
+                else:
+                    await reply_to.send(part, allowed_mentions=NO_MENTIONS, **extra)
         except NewsdeskError as exc:
             await self._say(message, reply_to, friendly(exc))
         except Exception:

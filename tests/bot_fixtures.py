@@ -113,6 +113,7 @@ async def fake_bot(bot_factory, fake_newsdesk: FakeNewsdesk) -> RunningBot:
 class Seeded:
     newsdesk: Any
     seeds: Path  # the folder holding the seed article, for /reindex
+    data_dir: Path  # NEWSDESK_DATA_DIR of that index
 
 
 @pytest.fixture(scope="session")
@@ -130,4 +131,4 @@ def seeded(model, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     report = newsdesk.index([seeds])
     assert (report.added, report.failed) == (1, 0), report.to_dict()
     gc.freeze()  # as the bot does after its warm-up: no ~0.4 s full collections over the model
-    return Seeded(newsdesk, seeds)
+    return Seeded(newsdesk, seeds, root / "data")

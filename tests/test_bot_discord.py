@@ -213,7 +213,7 @@ async def test_a_mention_is_answered_in_a_new_thread_and_a_follow_up_there_uses_
     assert answer["content"] == BORDER_ANSWER
     assert fake.channel_messages(fake.channel_id) == []  # nothing posted in the channel itself
 
-    await fake.post(f"<@{fake.bot_id}> and which one reopened first?", user=alice, channel_id=thread_id)
+    follow_up = await fake.post(f"<@{fake.bot_id}> and which one reopened first?", user=alice, channel_id=thread_id)
     first, second = await thread_answers(fake, thread_id, 2)
     # the fake matches on the words of the earlier question too, so the first two sentences come back
     assert second["content"] == (
@@ -228,6 +228,9 @@ async def test_a_mention_is_answered_in_a_new_thread_and_a_follow_up_there_uses_
     assert len(fake.threads) == 1
     typing = [c.path for c in fake.calls if c.path.endswith("/typing")]
     assert typing == [f"/channels/{thread_id}/typing"] * 2
+    # the follow-up's answer replies to the follow-up; the first one opens the thread instead
+    assert "message_reference" not in first
+    assert int(second["message_reference"]["message_id"]) == int(follow_up["id"])
 
 
 async def test_messages_not_meant_for_the_bot_are_ignored(fake_bot, fake_newsdesk):
@@ -240,6 +243,18 @@ async def test_messages_not_meant_for_the_bot_are_ignored(fake_bot, fake_newsdes
     await thread_answers(fake, int(mention["id"]), 1)
     assert fake_newsdesk.asked() == [("ask", "which crossings closed?", None)]
     assert len(fake.threads) == 1
+
+
+async def test_a_direct_message_needs_no_mention_and_is_answered_in_place(fake_bot, fake_newsdesk):
+    fake = fake_bot.fake
+    sam = fake.make_user("sam")
+    question = await fake.post("which crossings closed?", user=sam, dm=True)
+    dm = fake.dm_channel(sam)
+    (answer,) = await thread_answers(fake, dm, 1)
+    assert answer["content"] == BORDER_ANSWER
+    assert int(answer["message_reference"]["message_id"]) == int(question["id"])
+    assert "guild_id" not in answer and fake.threads == {}
+    assert fake_newsdesk.asked() == [("ask", "which crossings closed?", None)]
 
 
 async def test_a_bare_mention_gets_a_hint(fake_bot, fake_newsdesk):

@@ -113,6 +113,7 @@ class FakeDiscord:
             self.other_channel_id: p.text_channel(self.other_channel_id, self.guild_id, "general", position=1),
         }
         self.threads: dict[int, dict] = {}
+        self.dms: dict[int, dict] = {}  # user id → their DM channel with the bot
         self.roles = [
             p.role(self.guild_id, "@everyone", position=0, permissions=p.MEMBER_PERMISSIONS),
             p.role(self.admin_role_id, "editors", position=1, permissions=p.MEMBER_PERMISSIONS),
@@ -328,18 +329,26 @@ class FakeDiscord:
         return await self._interaction(3, custom_id, data, user=user, admin=False, roles=[],
                                        channel_id=int(message["channel_id"]), message=message)
 
-    async def post(self, content: str, *, user: dict, channel_id: int | None = None) -> dict:
-        """Someone posts a message in a channel or thread (mentions are parsed from `<@id>`)."""
-        channel_id = channel_id or self.channel_id
+    def dm_channel(self, user: dict) -> int:
+        """The id of the DM channel between `user` and the bot."""
+        user_id = int(user["id"])
+        if user_id not in self.dms:
+            self.dms[user_id] = {"id": str(p.snowflake()), "type": 1, "recipients": [user], "last_message_id": None}
+        return int(self.dms[user_id]["id"])
+
+    async def post(self, content: str, *, user: dict, channel_id: int | None = None, dm: bool = False) -> dict:
+        """Someone posts a message in a channel, a thread or a DM (mentions are parsed from `<@id>`)."""
+        channel_id = self.dm_channel(user) if dm else channel_id or self.channel_id
         mentioned = [int(m) for m in re.findall(r"<@!?(\d+)>", content)]
         mentions = [self.bot_user] if self.bot_id in mentioned else []
-        message = p.message(p.snowflake(), channel_id, user, content, guild_id=self.guild_id, mentions=mentions,
-                            mention_everyone="@everyone" in content)
+        message = p.message(p.snowflake(), channel_id, user, content, guild_id=None if dm else self.guild_id,
+                            mentions=mentions, mention_everyone="@everyone" in content)
         self.messages[int(message["id"])] = message
         delivered = dict(message)
-        if not (self.intents & p.MESSAGE_CONTENT_INTENT) and not mentions:
+        if not (self.intents & p.MESSAGE_CONTENT_INTENT) and not mentions and not dm:
             delivered.update(content="", embeds=[], attachments=[], components=[])
-        delivered["member"] = {"roles": [], "joined_at": p.now_iso(), "flags": 0, "deaf": False, "mute": False}
+        if not dm:
+            delivered["member"] = {"roles": [], "joined_at": p.now_iso(), "flags": 0, "deaf": False, "mute": False}
         await self.dispatch("MESSAGE_CREATE", delivered)
         return message
 
@@ -429,9 +438,10 @@ class FakeDiscord:
         return None
 
     def _bot_message(self, channel_id: int, body: dict, *, flags: int = 0, extra: dict | None = None) -> dict:
+        in_dm = any(int(c["id"]) == channel_id for c in self.dms.values())
         message = p.message(
             p.snowflake(), channel_id, self.bot_user, body.get("content") or "",
-            guild_id=self.guild_id, flags=flags, components=body.get("components"), extra=extra,
+            guild_id=None if in_dm else self.guild_id, flags=flags, components=body.get("components"), extra=extra,
         )
         self.messages[int(message["id"])] = message
         return message
@@ -514,7 +524,8 @@ class FakeDiscord:
         return self._error(405, 0, "405: Method Not Allowed")
 
     async def _channel_message(self, channel_id: int, body: dict) -> web.Response:
-        if channel_id not in self.channels and channel_id not in self.threads:
+        dm_ids = {int(c["id"]) for c in self.dms.values()}
+        if channel_id not in self.channels and channel_id not in self.threads and channel_id not in dm_ids:
             return self._error(404, 10003, "Unknown Channel")
         extra = {}
         if ref := body.get("message_reference"):

@@ -1,0 +1,566 @@
+"""The quality benchmark: does Newsdesk find the right article, answer right, and abstain?
+
+    .venv/bin/python bench/quality.py --quick        # two weeks of the dev set: the inner loop
+    .venv/bin/python bench/quality.py                # the whole dev set (reuses its cached index)
+    .venv/bin/python bench/quality.py --sweep-abstention --json
+
+It reads a dataset in the format of ../shared/eval/realtimeqa-dev/ by path (nothing of it
+is copied into the repository), indexes its articles through the project's own code into
+bench/.cache/<dataset>-v<INDEX_VERSION>-<model>-<chunk_size>-<chunk_overlap> (kept between
+runs: re-running only embeds what is missing, and a change to chunking, the model or what
+is embedded changes the key), asks every question as of its `question_date`, and prints one
+table: our pipeline next to BM25 alone and dense alone over the same chunks.
+
+Definitions, so the numbers can be checked by hand:
+- hit@k / MRR@10 over distinct articles: a search's chunks are reduced to their articles in
+  order of first appearance; a hit when one of the question's gold articles is in the first k.
+- exact option: the answer contains the gold option's text and none of the three wrong
+  options' (case, curly/straight quotes and whitespace normalised, surrounding quotes of
+  an option dropped, matched on word boundaries so "12" does not match "2012" or "12.6").
+- cited right: at least one citation is to a gold article.
+- wrong citations: citations whose quote (each " … "-separated piece) is not verbatim in
+  the cited article's text as the dataset has it. Must be 0.
+- abstention: a copy of the index without every question's gold articles (their chunks
+  deleted through the store, nothing re-embedded); every question is asked again there.
+- baselines: "BM25 alone" is bm25s (retrieval.lexical.LexicalIndex) over the same chunk
+  texts with their titles; "dense alone" is a plain langchain-chroma `similarity_search`
+  on the same collection, as in LangChain's RAG tutorial. Both are shown as-is and with the
+  same as-of date filter our pipeline applies. Their "exact option" is a naive answer: the
+  sentence of their top chunk that shares most words with the question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import gzip
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from retrieval.config import RetrievalSettings
+from retrieval.errors import NewsdeskError
+from retrieval.indexer import INDEX_VERSION, match_text
+from retrieval.ingest import parse_json_article
+from retrieval.lexical import LexicalIndex, terms
+from retrieval.models import Answer
+from retrieval.sentences import sentence_spans
+from retrieval.store import date_number
+
+BENCH_DIR = Path(__file__).resolve().parent
+CACHE_DIR = BENCH_DIR / ".cache"
+DEFAULT_DATASET = BENCH_DIR.parent.parent / "shared" / "eval" / "realtimeqa-dev"
+RANK_DEPTH = 10  # hit@k and MRR are computed over the first 10 distinct articles
+SEARCH_K = 30  # chunks asked of our search (at most 2 per article): enough for 10 articles
+BASELINE_K = 50  # chunks asked of each baseline before reducing them to articles
+QUICK_WEEKS = 2
+QUICK_LOOKBACK_DAYS = 7  # quick mode keeps articles dated this long before its first question
+SWEEP = [round(0.15 + 0.025 * i, 3) for i in range(17)]  # 0.15 … 0.55
+
+out = Console(highlight=False)
+if not out.is_terminal:
+    out = Console(highlight=False, width=120)  # piped into a file or a README: don't wrap at 80
+err = Console(stderr=True, highlight=False)
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+# -- the dataset ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Question:
+    id: str
+    date: dt.date
+    text: str
+    choices: tuple[str, ...]
+    answer: str
+    gold: frozenset[str]
+
+    @property
+    def wrong(self) -> list[str]:
+        return [c for c in self.choices if c != self.answer]
+
+
+def load_questions(folder: Path) -> list[Question]:
+    found = []
+    for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            found.append(Question(r["question_id"], dt.date.fromisoformat(r["question_date"]), r["question"],
+                                  tuple(r["choices"]), r["answer"][0], frozenset(r["gold_doc_ids"])))
+    return found
+
+
+def load_article_records(folder: Path) -> list[dict]:
+    with gzip.open(folder / "articles.jsonl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def quick_subset(questions: list[Question], records: list[dict], weeks: int,
+                 lookback_days: int = QUICK_LOOKBACK_DAYS) -> tuple[list[Question], list[dict]]:
+    """The questions of the first `weeks` quiz dates, and the articles they could draw on:
+    those dated from `lookback_days` before the first question to the last one, plus gold."""
+    dates = sorted({q.date for q in questions})[:weeks]
+    chosen = [q for q in questions if q.date in dates]
+    gold = set().union(*(q.gold for q in chosen))
+    low, high = dates[0] - dt.timedelta(days=lookback_days), dates[-1]
+    kept = [r for r in records
+            if r["id"] in gold or (r.get("date") and low <= dt.date.fromisoformat(r["date"]) <= high)]
+    return chosen, kept
+
+
+def write_jsonl(records: Iterable[dict], path: Path) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
+
+
+# -- metrics (plain functions) -----------------------------------------------------------------
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "`": "'",
+                         "“": '"', "”": '"', "„": '"', "″": '"'})
+
+
+def normalise(text: str) -> str:
+    """Lower case, straight quotes, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).lower().split())
+
+
+def contains_option(text: str, option: str) -> bool:
+    """Whether normalised `text` holds the option, on word boundaries ("12" not in "2012", "12.6")."""
+    core = normalise(option).strip("'\" ")
+    if not core:
+        return False
+    pattern = r"(?<!\w)(?<!\d[.,])" + re.escape(core) + r"(?!\w)(?![.,]\d)"
+    return re.search(pattern, normalise(text)) is not None
+
+
+def exact_option(text: str, question: Question) -> bool:
+    return contains_option(text, question.answer) and not any(contains_option(text, w) for w in question.wrong)
+
+
+def distinct(doc_ids: Iterable[str], depth: int = RANK_DEPTH) -> list[str]:
+    """Article ids in order of first appearance, at most `depth`."""
+    seen: list[str] = []
+    for doc in doc_ids:
+        if doc not in seen:
+            seen.append(doc)
+            if len(seen) == depth:
+                break
+    return seen
+
+
+def gold_rank(ranking: Sequence[str], gold: frozenset[str]) -> int | None:
+    """1-based rank of the first gold article, None when none is ranked."""
+    return next((i for i, doc in enumerate(ranking, start=1) if doc in gold), None)
+
+
+def retrieval_figures(ranks: Sequence[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    figures = {f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in (1, 5, 10)}
+    figures["mrr@10"] = sum(1 / r for r in ranks if r is not None and r <= 10) / n
+    return figures
+
+
+def wrong_citations(answer: Answer, article_texts: dict[str, str]) -> int:
+    """Citations whose quote is not verbatim in the cited article."""
+    bad = 0
+    for citation in answer.citations:
+        text = article_texts.get(citation.doc_id)
+        if text is None or not all(piece in text for piece in citation.quote.split(" … ")):
+            bad += 1
+    return bad
+
+
+def naive_answer(question: str, chunk_text: str) -> str:
+    """The sentence of a chunk that shares most content words with the question."""
+    wanted = set(terms(question))
+    sentences = [chunk_text[s:e] for s, e in sentence_spans(chunk_text)] or [chunk_text]
+    return max(sentences, key=lambda s: len(wanted & set(terms(s))))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
+
+
+def sweep(best_answerable: Sequence[float], best_removed: Sequence[float], exact_at: Sequence[bool],
+          thresholds: Sequence[float] = SWEEP) -> list[dict]:
+    """For each threshold: abstain-on-removed-gold, wrongly-abstain-on-answerable, exact option."""
+    rows = []
+    for t in thresholds:
+        rows.append({
+            "threshold": t,
+            "abstain_removed_gold": sum(s < t for s in best_removed) / max(1, len(best_removed)),
+            "wrongly_abstain_answerable": sum(s < t for s in best_answerable) / max(1, len(best_answerable)),
+            "exact_option": sum(e and s >= t for e, s in zip(exact_at, best_answerable)) / max(1, len(exact_at)),
+        })
+    return rows
+
+
+# -- the index cache ---------------------------------------------------------------------------
+def cache_key(dataset_name: str, settings: RetrievalSettings) -> str:
+    model = Path(settings.embedding_model).name or settings.embedding_model
+    return f"{dataset_name}-v{INDEX_VERSION}-{model}-{settings.chunk_size}-{settings.chunk_overlap}"
+
+
+@contextmanager
+def exclusive(lock_path: Path):
+    """One benchmark at a time may write a cache."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            err.print(f"[red]error:[/] another benchmark is using {lock_path.with_suffix('')}; wait for it")
+            raise typer.Exit(1) from None
+        yield
+
+
+def build_index(desk, articles_file: Path, meta_path: Path) -> dict:
+    """Index (incrementally) and keep a record of how long building the cache took."""
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else None
+    chunks_before = desk.store.count()
+    started = time.perf_counter()
+    report = desk.index([articles_file])
+    seconds = time.perf_counter() - started
+    if meta is None:
+        # A cache that already held chunks was built by someone else (e.g. `newsdesk index`).
+        meta = {"index_seconds": seconds if chunks_before == 0 else None, "chunks_embedded": report.chunks_embedded,
+                "note": "" if chunks_before == 0 else "built outside the benchmark: build time unknown"}
+    elif report.chunks_embedded:
+        meta["index_seconds"] = (meta["index_seconds"] or 0.0) + seconds if meta["index_seconds"] is not None else None
+        meta["chunks_embedded"] = meta.get("chunks_embedded", 0) + report.chunks_embedded
+    meta.update(chunks=desk.store.count(), articles=len(desk.store.articles()), index_version=INDEX_VERSION,
+                failures=report.failed, updated=dt.datetime.now().isoformat(timespec="seconds"))
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return {**meta, "this_run_seconds": seconds, "this_run_embedded": report.chunks_embedded}
+
+
+# -- the passes --------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What happened to one question."""
+
+    question: Question
+    ranks: dict[str, int | None] = field(default_factory=dict)  # system -> gold rank
+    naive_exact: dict[str, bool] = field(default_factory=dict)
+    exact: bool = False
+    cited_right: bool = False
+    wrong_citations: int = 0
+    abstained: bool = False
+    best_similarity: float = 0.0
+    latency_ms: float = 0.0
+    abstained_removed: bool = False
+    exact_removed: bool = False  # right without its gold articles: another article has it too
+    best_similarity_removed: float = 0.0
+    answer: str = ""
+    answer_removed: str = ""
+
+
+def best_similarity(answer: Answer, considered: int) -> float:
+    """The composer's abstention evidence: best cosine among the passages it considers."""
+    return max((p.dense_similarity or 0.0 for p in answer.passages[:considered]), default=0.0)
+
+
+def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: LexicalIndex | None,
+            progress: str) -> list[Outcome]:
+    considered = desk.composer.options.passages_considered
+    outcomes = []
+    with err.status(progress) as status:
+        for n, q in enumerate(questions, start=1):
+            status.update(f"{progress} {n}/{len(questions)}")
+            o = Outcome(q)
+            o.ranks["ours"] = gold_rank(distinct(p.doc_id for p in desk.search(q.text, k=SEARCH_K, as_of=q.date)), q.gold)
+            started = time.perf_counter()
+            answer = desk.ask(q.text, as_of=q.date)
+            o.latency_ms = (time.perf_counter() - started) * 1000
+            o.answer, o.abstained = answer.text, answer.abstained
+            o.exact = not answer.abstained and exact_option(answer.text, q)
+            o.cited_right = any(c.doc_id in q.gold for c in answer.citations)
+            o.wrong_citations = wrong_citations(answer, texts)
+            o.best_similarity = best_similarity(answer, considered)
+            if lexical is not None:
+                baselines(desk, lexical, q, o)
+            outcomes.append(o)
+    return outcomes
+
+
+def baselines(desk, lexical: LexicalIndex, q: Question, o: Outcome) -> None:
+    """BM25 alone and dense alone (plain langchain-chroma), with and without the as-of filter."""
+    until = date_number(q.date)
+    for name, hits in (("bm25", lexical.search(q.text, BASELINE_K)),
+                       ("bm25_asof", lexical.search(q.text, BASELINE_K, until=until))):
+        chunks = desk.store.get([cid for cid, _ in hits[:1]])
+        o.ranks[name] = gold_rank(distinct(cid.rpartition("#")[0] for cid, _ in hits), q.gold)
+        top = next(iter(chunks.values()), None)
+        o.naive_exact[name] = top is not None and exact_option(naive_answer(q.text, top[0].text), q)
+    vectorstore = desk.store.vectorstore  # a langchain_chroma.Chroma on the same collection
+    for name, where in (("dense", None), ("dense_asof", {"date_num": {"$lte": until}})):
+        docs = vectorstore.similarity_search(q.text, k=BASELINE_K, filter=where)
+        o.ranks[name] = gold_rank(distinct(d.metadata["doc_id"] for d in docs), q.gold)
+        o.naive_exact[name] = bool(docs) and exact_option(naive_answer(q.text, docs[0].page_content), q)
+
+
+def bm25_baseline(desk) -> LexicalIndex:
+    chunks = desk.store.all_chunks()
+    return LexicalIndex.build([c.id for c in chunks], [f"{c.metadata.get('title', '')}\n{c.text}" for c in chunks],
+                              [int(c.metadata.get("date_num", 0)) for c in chunks], fingerprint="")
+
+
+def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Question], texts: dict[str, str],
+                      outcomes: list[Outcome]) -> int:
+    """Ask everything again on a copy of the index without any question's gold articles."""
+    from retrieval.service import Newsdesk
+
+    gold = set().union(*(q.gold for q in questions))
+    with tempfile.TemporaryDirectory(prefix="newsdesk-nogold-") as tmp:
+        copy = Path(tmp) / "data"
+        shutil.copytree(settings.data_dir, copy)
+        other = Newsdesk.from_settings(settings.model_copy(update={"newsdesk_data_dir": copy}), desk.embeddings)
+        probe = desk.embeddings.embed_query(questions[0].text)
+        nearest = [[c.id for c, _ in d.store.dense_search(probe, 10)] for d in (desk, other)]
+        if other.store.count() != desk.store.count() or nearest[0] != nearest[1]:
+            raise RuntimeError("the copy of the index differs from the original: was it being written to?")
+        doomed = [cid for doc in other.store.articles().values() if doc.doc_id in gold for cid in doc.chunk_ids]
+        other.store.delete(doomed)
+        considered = other.composer.options.passages_considered
+        with err.status("asking without the gold articles") as status:
+            for n, o in enumerate(outcomes, start=1):
+                status.update(f"asking without the gold articles {n}/{len(outcomes)}")
+                answer = other.ask(o.question.text, as_of=o.question.date)
+                o.abstained_removed = answer.abstained
+                o.exact_removed = not answer.abstained and exact_option(answer.text, o.question)
+                o.answer_removed = answer.text
+                o.best_similarity_removed = best_similarity(answer, considered)
+                o.wrong_citations += wrong_citations(answer, texts)
+    return len(doomed)
+
+
+def ingest_throughput(desk, settings: RetrievalSettings, records: list[dict], wanted: int) -> dict:
+    """Chunks per second: the project's indexer vs a plain SentenceTransformer.encode, same chunks."""
+    from sentence_transformers import SentenceTransformer
+
+    from retrieval.embeddings import resolve_model_path
+    from retrieval.service import Newsdesk
+
+    with tempfile.TemporaryDirectory(prefix="newsdesk-ingest-") as tmp:
+        sample, texts = [], []
+        for line, record in enumerate(records, start=1):
+            try:
+                article = parse_json_article(record, origin="sample", line=line, fallback_id=str(line))
+            except NewsdeskError:
+                continue  # the indexer would skip it too
+            texts += [match_text(article, c) for c in desk.chunker.split(article)]
+            sample.append(record)
+            if len(texts) >= wanted:
+                break
+        source = write_jsonl(sample, Path(tmp) / "sample.jsonl.gz")
+        fresh = Newsdesk.from_settings(settings.model_copy(update={"newsdesk_data_dir": Path(tmp) / "data"}),
+                                       desk.embeddings)
+        started = time.perf_counter()
+        report = fresh.index([source])
+        indexer_s = time.perf_counter() - started
+    model = SentenceTransformer(str(resolve_model_path(settings.embedding_model)), device="cpu")
+    started = time.perf_counter()
+    model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    plain_s = time.perf_counter() - started
+    return {"chunks": len(texts), "indexer_chunks_per_s": report.chunks_embedded / indexer_s,
+            "plain_encode_chunks_per_s": len(texts) / plain_s}
+
+
+# -- the report --------------------------------------------------------------------------------
+SYSTEMS = [("ours", "ours"), ("bm25", "BM25 alone"), ("dense", "dense alone"),
+           ("bm25_asof", "BM25 as-of"), ("dense_asof", "dense as-of")]
+
+
+def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, removed_chunks: int,
+               desk, dataset: Path, weeks: int | None, with_sweep: bool) -> dict:
+    n = len(outcomes)
+    systems = {key: retrieval_figures([o.ranks.get(key) for o in outcomes]) for key, _ in SYSTEMS
+               if all(key in o.ranks for o in outcomes)}
+    for key in systems:
+        if key != "ours":
+            systems[key]["naive_exact_option"] = sum(o.naive_exact[key] for o in outcomes) / n
+    latencies = [o.latency_ms for o in outcomes]
+    answerable = [o.best_similarity for o in outcomes]
+    removed = [o.best_similarity_removed for o in outcomes]
+    threshold = desk.composer.options.min_similarity
+    disagreements = sum((o.best_similarity < threshold) != o.abstained for o in outcomes) + sum(
+        (o.best_similarity_removed < threshold) != o.abstained_removed for o in outcomes)
+    figures = {
+        "dataset": str(dataset), "mode": f"first {weeks} weeks" if weeks else "full", "questions": n,
+        "articles_indexed": index_meta.get("articles"), "chunks_indexed": index_meta.get("chunks"),
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, {_cpu_name()}",
+        "retrieval": systems,
+        "answers": {
+            "exact_option": sum(o.exact for o in outcomes) / n,
+            "cited_right": sum(o.cited_right for o in outcomes) / n,
+            "wrong_citations": sum(o.wrong_citations for o in outcomes),
+        },
+        "abstention": {
+            "min_similarity": threshold,
+            "abstain_on_removed_gold": sum(o.abstained_removed for o in outcomes) / n,
+            "exact_option_on_removed_gold": sum(o.exact_removed for o in outcomes) / n,
+            "wrongly_abstain_on_answerable": sum(o.abstained for o in outcomes) / n,
+            "gold_chunks_removed": removed_chunks,
+            # The sweep assumes the composer abstains iff best similarity < min_similarity.
+            "sweep_rule_disagreements": disagreements,
+        },
+        "latency_ms": {"ask_p50": percentile(latencies, 50), "ask_p95": percentile(latencies, 95)},
+        "index": {"seconds": index_meta.get("index_seconds"), "chunks": index_meta.get("chunks"),
+                  "note": index_meta.get("note", ""), "this_run_embedded": index_meta.get("this_run_embedded")},
+        "ingest": ingest,
+    }
+    if with_sweep:
+        figures["abstention_sweep"] = sweep(answerable, removed, [o.exact for o in outcomes])
+    return figures
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def print_table(f: dict) -> None:
+    shown = [(key, label) for key, label in SYSTEMS if key in f["retrieval"]]
+    table = Table(title=f"Newsdesk quality — {Path(f['dataset']).name} ({f['mode']}): {f['questions']} questions, "
+                        f"{f['articles_indexed']} articles, {f['chunks_indexed']} chunks",
+                  caption=f"{f['machine']}. Baselines' exact option: a naive answer (the sentence of their top chunk "
+                          "sharing most words with the question). 'as-of': with our date filter.")
+    table.add_column("metric", no_wrap=True)
+    for _, label in shown:
+        table.add_column(label, justify="right")
+    blank = ["—"] * (len(shown) - 1)
+    for metric in ("hit@1", "hit@5", "hit@10", "mrr@10"):
+        table.add_row(f"retrieval {metric}", *[_pct(f["retrieval"][key][metric]) for key, _ in shown])
+    a, ab, lat, idx, ing = f["answers"], f["abstention"], f["latency_ms"], f["index"], f["ingest"]
+    table.add_row("exact option", _pct(a["exact_option"]),
+                  *[_pct(f["retrieval"][key].get("naive_exact_option")) for key, _ in shown[1:]])
+    table.add_row("cited right (≥1 gold citation)", _pct(a["cited_right"]), *blank)
+    table.add_row("wrong citations, both passes (must be 0)", str(a["wrong_citations"]), *blank)
+    table.add_row(f"abstains, gold removed (min_sim {ab['min_similarity']})",
+                  _pct(ab["abstain_on_removed_gold"]), *blank)
+    table.add_row("  still exact option, gold removed", _pct(ab["exact_option_on_removed_gold"]), *blank)
+    table.add_row("wrongly abstains, answerable", _pct(ab["wrongly_abstain_on_answerable"]), *blank)
+    table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
+    index_time = "unknown" if idx["seconds"] is None else f"{idx['seconds']:.0f}"
+    table.add_row(f"index time (s, {idx['chunks']} chunks)", index_time, *blank)
+    if ing:
+        table.add_row(f"ingest chunks/s, our indexer ({ing['chunks']} chunks)", f"{ing['indexer_chunks_per_s']:.1f}", *blank)
+        table.add_row("ingest chunks/s, plain ST.encode (same)", f"{ing['plain_encode_chunks_per_s']:.1f}", *blank)
+    out.print(table)
+    if idx["note"]:
+        out.print(f"[dim]index: {idx['note']}[/]")
+    if ab["sweep_rule_disagreements"]:
+        out.print(f"[yellow]warning:[/] the composer's abstentions differ from 'best similarity < min_similarity' "
+                  f"on {ab['sweep_rule_disagreements']} asks: the sweep below is not exact")
+
+
+def print_sweep(rows: list[dict], current: float) -> None:
+    table = Table(title="Abstention trade-off (composer min_similarity, one pass)")
+    for name in ("min_similarity", "abstains, gold removed", "wrongly abstains, answerable", "exact option"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        mark = " ←" if math.isclose(r["threshold"], current) else ""
+        table.add_row(f"{r['threshold']:.3f}{mark}", f"{r['abstain_removed_gold']:.3f}",
+                      f"{r['wrongly_abstain_answerable']:.3f}", f"{r['exact_option']:.3f}")
+    out.print(table)
+
+
+@app.command()
+def main(
+    dataset: Annotated[Path, typer.Argument(help="A folder with articles.jsonl.gz and questions.jsonl.")] = DEFAULT_DATASET,
+    quick: Annotated[bool, typer.Option("--quick", help=f"Only the first {QUICK_WEEKS} weeks of questions "
+                                                         "and the articles dated around them.")] = False,
+    weeks: Annotated[Optional[int], typer.Option("--weeks", min=1, help="Like --quick, with this many weeks.")] = None,
+    sweep_abstention: Annotated[bool, typer.Option("--sweep-abstention",
+                                                   help="Also print the abstention threshold trade-off.")] = False,
+    ingest_chunks: Annotated[int, typer.Option("--ingest-chunks", min=0,
+                                               help="Chunks for the ingest-throughput figure (0 skips it).")] = 200,
+    no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Skip the BM25 and dense baselines.")] = False,
+    details: Annotated[Optional[Path], typer.Option(
+        "--details", dir_okay=False, help="Write one JSON line per question here (keep it outside the repo).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")] = False,
+) -> None:
+    """Benchmark retrieval, answers and abstention on a RealTimeQA-format dataset."""
+    from retrieval.service import Newsdesk
+
+    dataset = dataset.resolve()
+    if not (dataset / "questions.jsonl").is_file() or not (dataset / "articles.jsonl.gz").is_file():
+        raise typer.BadParameter(f"{dataset} needs questions.jsonl and articles.jsonl.gz")
+    questions, records = load_questions(dataset), load_article_records(dataset)
+    weeks = weeks or (QUICK_WEEKS if quick else None)
+    name = dataset.name
+    if weeks:
+        questions, records = quick_subset(questions, records, weeks)
+        name = f"{name}-{weeks}w"
+    texts = {r["id"]: r["text"] for r in records}
+
+    base = RetrievalSettings()
+    key = cache_key(name, base)
+    settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / key, "chroma_host": None})
+    desk = Newsdesk.from_settings(settings)
+    err.print(f"index cache: {settings.data_dir}")
+    with exclusive(CACHE_DIR / f"{key}.lock"), tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
+        source = dataset / "articles.jsonl.gz" if not weeks else write_jsonl(records, Path(tmp) / f"{name}.jsonl.gz")
+        with err.status("indexing (only what the cache lacks)…"):
+            index_meta = build_index(desk, source, CACHE_DIR / f"{key}.json")
+        desk.search("warm up the model and the BM25 index")  # neither load counts as ask latency
+
+        ingest = None
+        if ingest_chunks:
+            with err.status(f"measuring ingest throughput on ~{ingest_chunks} chunks…"):
+                ingest = ingest_throughput(desk, settings, records, ingest_chunks)
+        lexical = None
+        if not no_baselines:
+            with err.status("building the BM25 baseline…"):
+                lexical = bm25_baseline(desk)
+        outcomes = ask_all(desk, questions, texts, lexical, "asking")
+        removed_chunks = removed_gold_pass(desk, settings, questions, texts, outcomes)
+
+    figures = figures_of(outcomes, index_meta, ingest, removed_chunks, desk, dataset, weeks, sweep_abstention)
+    if details:
+        with details.open("w", encoding="utf-8") as fh:
+            for o in outcomes:
+                fh.write(json.dumps({
+                    "question_id": o.question.id, "question": o.question.text, "answer_option": o.question.answer,
+                    "ranks": o.ranks, "exact": o.exact, "cited_right": o.cited_right, "abstained": o.abstained,
+                    "best_similarity": round(o.best_similarity, 4), "latency_ms": round(o.latency_ms, 1),
+                    "abstained_removed": o.abstained_removed, "exact_removed": o.exact_removed,
+                    "best_similarity_removed": round(o.best_similarity_removed, 4),
+                    "answer": o.answer, "answer_removed": o.answer_removed,
+                }, ensure_ascii=False) + "\n")
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    print_table(figures)
+    if sweep_abstention:
+        print_sweep(figures["abstention_sweep"], figures["abstention"]["min_similarity"])
+
+
+if __name__ == "__main__":
+    app()

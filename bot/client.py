@@ -167,6 +167,14 @@ class NewsdeskBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands; questions by mention are handled by the Mentions cog."""
 
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py still dispatches for a moment after close() began (a command finishing,
+        # the gateway's "disconnect"); once it has dropped its loop that fails and leaves
+        # never-awaited coroutines behind. Nothing needs to react after closing.
+        if self.is_closed():
+            return
+        super().dispatch(event_name, *args, **kwargs)
+
     async def on_ready(self) -> None:
         log.info("Logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 

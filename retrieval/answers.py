@@ -8,13 +8,14 @@ composer abstains instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .lexical import terms
+from .lexical import terms, words
 from .models import Answer, Citation, Passage
 from .sentences import sentence_spans
 
@@ -34,6 +35,29 @@ class ComposerOptions:
     dense_weight: float = 0.55
     lexical_weight: float = 0.35
     rank_weight: float = 0.10
+    answer_type_weight: float = 0.0  # for a sentence holding the kind of thing asked for
+
+
+_NUMBER_QUESTION = re.compile(r"^(how (many|much|long|old|far|big|high)|what (percentage|percent|number|share|amount))\b", re.I)
+_WHEN_QUESTION = re.compile(r"^(when|what (year|month|day|date))\b", re.I)
+_MONTHS = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+_DATE_WORDS = re.compile(rf"\b({_MONTHS}|(19|20)\d\d|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
+
+
+def answer_type_match(question: str, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of thing the question asks for, else 0.0.
+
+    A number for "how many", a date for "when", otherwise a name the question does not
+    already contain (the entity asked for: "which continent" -> "Europe").
+    """
+    if _NUMBER_QUESTION.match(question):
+        return 1.0 if re.search(r"\d", sentence) else 0.0
+    if _WHEN_QUESTION.match(question):
+        return 1.0 if _DATE_WORDS.search(sentence) else 0.0
+    asked = set(words(question))
+    names = [n for n in _NAME.findall(sentence) if not set(words(n)) <= asked]
+    return 1.0 if names else 0.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,8 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
         prior = 1.0 / (1.0 + rank_of[passage.chunk_id])
         score = (options.dense_weight * float(similarity) + options.lexical_weight * overlap
                  + options.rank_weight * prior)
+        if options.answer_type_weight:
+            score += options.answer_type_weight * answer_type_match(question, text)
         ranked.append(Candidate(passage, start, end, text, score, float(similarity)))
     ranked.sort(key=lambda c: -c.score)
     return ranked

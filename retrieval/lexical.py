@@ -77,6 +77,10 @@ class LexicalIndex:
             return None
         return cls(meta["ids"], meta["date_nums"], model, meta["fingerprint"])
 
+    def newest(self) -> int:
+        """The newest article date (YYYYMMDD) in the index; 0 when none is dated."""
+        return int(self.date_nums.max()) if len(self.date_nums) else 0
+
     def __len__(self) -> int:
         return len(self.ids)
 

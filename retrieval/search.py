@@ -28,6 +28,23 @@ class SearchOptions:
     per_article: int = 2  # at most this many chunks of one article in the results
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # News is about time: a newer article gets up to `recency_weight` (in units of a
+    # first-place RRF vote) decaying with a half-life of `recency_half_life_days`; when the
+    # question implies the present ("the latest", "now") the weight is multiplied by
+    # `present_boost`. An article inside a date window the question names gets `window_weight`.
+    recency_weight: float = 0.0
+    recency_half_life_days: float = 7.0
+    present_boost: float = 2.0
+    window_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class TimeHints:
+    """What the question says about time, resolved against its as-of date."""
+
+    reference: dt.date | None = None  # "now" for recency: the as-of date, else the newest article
+    window: tuple[dt.date, dt.date] | None = None  # a period the question names
+    present: bool = False  # the question asks about the present ("latest", "currently")
 
 
 def passage_from(chunk: StoredChunk, score: float, similarity: float | None) -> Passage:
@@ -55,8 +72,10 @@ class Searcher:
         self._lexical = lexical  # a callable: the index is swapped after each re-index
         self.options = options or SearchOptions()
 
-    def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
+    def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None,
+               hints: TimeHints | None = None) -> list[Passage]:
         opts = self.options
+        hints = hints or TimeHints()
         until = date_number(as_of) if as_of else None
         query_vector = self.embeddings.embed_query(query)
         where = {"date_num": {"$lte": until}} if until is not None else None
@@ -73,15 +92,19 @@ class Searcher:
 
         chunks = {chunk.id: chunk for chunk, _ in dense}
         similarity = {chunk.id: sim for chunk, sim in dense}
-        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        per_article: dict[str, int] = {}
-        chosen: list[str] = []
-        missing = [cid for cid in ranked if cid not in chunks]
+        missing = [cid for cid in fused if cid not in chunks]
         fetched = self.store.get(missing, with_embeddings=True)
         query = np.asarray(query_vector)
         for cid, (chunk, vector) in fetched.items():
             chunks[cid] = chunk
             similarity[cid] = float(np.dot(query, np.asarray(vector)))
+        unit = 1.0 / (RRF_K + 1)  # one first-place vote
+        for cid in list(fused):
+            if cid in chunks:
+                fused[cid] += unit * self._time_bonus(chunks[cid].metadata.get("date", ""), hints)
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))
+        per_article: dict[str, int] = {}
+        chosen: list[str] = []
         for cid in ranked:
             if cid not in chunks:
                 continue  # deleted between the two look-ups
@@ -93,3 +116,18 @@ class Searcher:
             if len(chosen) == k:
                 break
         return [passage_from(chunks[cid], fused[cid], similarity[cid]) for cid in chosen]
+
+    def _time_bonus(self, date_text: str, hints: TimeHints) -> float:
+        """Extra votes for an article's date: recency, and falling inside a named window."""
+        if not date_text:
+            return 0.0
+        opts = self.options
+        date = dt.date.fromisoformat(date_text)
+        bonus = 0.0
+        if hints.reference and opts.recency_weight:
+            age = max((hints.reference - date).days, 0)
+            weight = opts.recency_weight * (opts.present_boost if hints.present else 1.0)
+            bonus += weight * 0.5 ** (age / opts.recency_half_life_days)
+        if hints.window and opts.window_weight and hints.window[0] <= date <= hints.window[1]:
+            bonus += opts.window_weight
+        return bonus

@@ -18,12 +18,13 @@ from . import summaries
 from .answers import Composer, ComposerOptions
 from .chunking import Chunker
 from .config import RetrievalSettings
+from .dates import read_dates
 from .embeddings import LazyEmbeddings
 from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
 from .indexer import Indexer
 from .lexical import LexicalIndex, fingerprint
 from .models import Answer, IndexReport, Passage, SourceInfo, Summary
-from .search import SearchOptions, Searcher
+from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, embedded_client, server_client
 
 MAX_QUESTION_CHARS = 500
@@ -112,7 +113,16 @@ class Newsdesk:
     def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
         query = check_question(query)
         self.store.check_model()
-        return self.searcher.search(query, k=k, as_of=as_of)
+        return self.searcher.search(query, k=k, as_of=as_of, hints=self.time_hints(query, as_of))
+
+    def time_hints(self, question: str, as_of: dt.date | None) -> TimeHints:
+        """What the question implies about time, against its as-of date (else the newest article)."""
+        newest = self.lexical_index().newest()
+        reference = as_of or (dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None)
+        if reference is None:
+            return TimeHints()
+        said = read_dates(question, reference)
+        return TimeHints(reference=reference, window=said.window, present=said.present)
 
     def ask(self, question: str, *, k: int = 8, as_of: dt.date | None = None,
             history: list[str] | None = None) -> Answer:

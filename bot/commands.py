@@ -17,7 +17,7 @@ from retrieval.service import check_question
 
 from . import formatting
 from .checks import admin_only, question_cooldown
-from .replies import friendly, notify, send
+from .replies import NO_MENTIONS, friendly, notify, send
 from .views import feedback_view
 
 if TYPE_CHECKING:
@@ -159,21 +159,20 @@ class Admin(commands.Cog):
                 "its reply will show the counts when it ends.",
             )
             return
-        await interaction.response.send_message(
-            formatting.render_progress(0, 0, folders), allowed_mentions=discord.AllowedMentions.none()
-        )
+        await interaction.response.send_message(formatting.render_progress(0, 0, folders), allowed_mentions=NO_MENTIONS)
         await self._follow(job, interaction, folders)
 
     async def _follow(self, job, interaction: discord.Interaction, folders: list[str]) -> None:
         """Edit the reply with the progress until the job ends, then with its counts."""
         shown = formatting.render_progress(0, 0, folders)
+        reply_works = True
         while True:
             finished, _ = await asyncio.wait({job.task}, timeout=self.bot.settings.reindex_progress_seconds)
             if finished:
                 break
             text = formatting.render_progress(job.done, job.total, folders)
-            if text != shown:
-                await self._edit(interaction, text)
+            if reply_works and text != shown:
+                reply_works = await self._edit(interaction, text)
                 shown = text
         try:
             report = job.task.result()
@@ -186,18 +185,27 @@ class Admin(commands.Cog):
             log.info("Reindex of %s: %s", folders, report.to_dict())
             parts = formatting.render_report(report, folders)
             await self.bot.refresh_titles()
-        await self._edit(interaction, parts[0])
-        for part in parts[1:]:
-            await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
+        if reply_works and await self._edit(interaction, parts[0]):
+            for part in parts[1:]:
+                await interaction.followup.send(part, allowed_mentions=NO_MENTIONS)
+            return
+        # The interaction's token lasts 15 minutes: a longer reindex reports in the channel.
+        channel = interaction.channel
+        if channel is None or not hasattr(channel, "send"):
+            log.warning("Reindex finished but its reply has expired and the channel is unknown")
+            return
+        for part in parts:
+            await channel.send(part, allowed_mentions=NO_MENTIONS)
 
     @staticmethod
-    async def _edit(interaction: discord.Interaction, text: str) -> None:
+    async def _edit(interaction: discord.Interaction, text: str) -> bool:
+        """Edit the command's reply; False when that is no longer possible."""
         try:
-            await interaction.edit_original_response(content=text, allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException:
-            # The interaction token lasts 15 minutes; a longer reindex reports in the channel instead.
-            if interaction.channel is not None and hasattr(interaction.channel, "send"):
-                await interaction.channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.info("Cannot edit the /reindex reply any more (%s)", exc)
+            return False
+        return True
 
     @app_commands.command()
     @app_commands.guild_only()

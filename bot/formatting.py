@@ -15,6 +15,7 @@ import discord
 from retrieval.models import Answer, Citation, IndexReport, SourceInfo, Summary
 
 MESSAGE_LIMIT = 2000
+NOTHING = "I have nothing to show for that."  # never leave a "thinking" message without a reply
 
 # Sentence ends: punctuation, closing quotes/brackets, then any [n] markers that cite it.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d+\])*(?=\s)")
@@ -82,13 +83,13 @@ def _with_sources(body: str, citations: Sequence[Citation], note: str = "") -> s
 def render_answer(answer: Answer) -> list[str]:
     """The messages for one answer: the text with [n] markers, then its numbered sources."""
     citations = [] if answer.abstained else answer.citations
-    return split_message(_with_sources(answer.text, citations, answer.note))
+    return split_message(_with_sources(answer.text, citations, answer.note)) or [NOTHING]
 
 
 def render_summary(summary: Summary) -> list[str]:
     heading = {"article": "Summary of", "topic": "Summary on", "dates": "News from"}.get(summary.kind, "Summary:")
-    text = f"**{heading} {escape(summary.subject)}**\n\n" + _with_sources(summary.text, summary.citations)
-    return split_message(text)
+    body = _with_sources(summary.text, summary.citations) if summary.text.strip() else NOTHING
+    return split_message(f"**{heading} {escape(summary.subject)}**\n\n{body}")
 
 
 def render_sources(sources: Sequence[SourceInfo], *, page: int, page_size: int) -> str:

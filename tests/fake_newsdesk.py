@@ -65,6 +65,7 @@ class FakeNewsdesk:
     index_gate: threading.Event | None = None  # when set, index() waits for it
     index_started: threading.Event = field(default_factory=threading.Event)
     fail_with: Exception | None = None  # raised by ask()
+    index_error: Exception | None = None  # raised by index(), after the gate
 
     # -- the Newsdesk interface
 
@@ -75,6 +76,8 @@ class FakeNewsdesk:
             progress(0, 2)
         if self.index_gate is not None:
             self.index_gate.wait(timeout=30)
+        if self.index_error is not None:
+            raise self.index_error
         if progress:
             progress(2, 2)
         return self.report

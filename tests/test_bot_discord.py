@@ -233,6 +233,24 @@ async def test_a_mention_is_answered_in_a_new_thread_and_a_follow_up_there_uses_
     assert int(second["message_reference"]["message_id"]) == int(follow_up["id"])
 
 
+async def test_a_mention_that_fails_gets_an_apology_in_its_thread_and_the_bot_carries_on(
+    fake_bot, fake_newsdesk, caplog
+):
+    fake = fake_bot.fake
+    user = fake.make_user("tom")
+    fake_newsdesk.fail_with = RuntimeError("the index caught fire")
+    question = await fake.post(f"<@{fake.bot_id}> which crossings closed?", user=user)
+    thread_id = int(question["id"])
+    (apology,) = await fake.wait_until(lambda: fake.channel_messages(thread_id))
+    assert apology["content"] == "Sorry, something went wrong on my side. The error has been logged; please try again."
+    assert any(r.exc_info and isinstance(r.exc_info[1], RuntimeError) for r in caplog.records)
+
+    fake_newsdesk.fail_with = None
+    await fake.post(f"<@{fake.bot_id}> which crossings closed?", user=user, channel_id=thread_id)
+    (answer,) = await thread_answers(fake, thread_id, 1)
+    assert answer["content"] == BORDER_ANSWER
+
+
 async def test_messages_not_meant_for_the_bot_are_ignored(fake_bot, fake_newsdesk):
     fake = fake_bot.fake
     user = fake.make_user("gina")
@@ -428,6 +446,36 @@ async def test_reindex_runs_in_the_background_reports_progress_and_counts_and_qu
     assert edits[0] == "Reindexing `seeds`… 0/2 files." and edits[-1] == final["content"]
     assert set(edits[1:-1]) <= {"Reindexing `seeds`… 2/2 files."}  # if it looked in just before the end
     assert [c for c in fake_newsdesk.calls if c[0] == "index"] == [("index", ["seeds"], True)]
+
+
+async def test_a_reindex_outliving_its_interaction_token_reports_in_the_channel(fake_bot, fake_newsdesk):
+    fake = fake_bot.fake
+    fake_newsdesk.index_gate = gate = threading.Event()
+    ix = await fake.slash("reindex", user=fake.make_user("olga"), admin=True)
+    await fake.wait_until(lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].endswith("0/2 files."))
+    fake.expired_tokens.add(ix.token)  # 15 minutes later…
+    gate.set()
+    (report,) = await fake.wait_until(lambda: fake.channel_messages(fake.channel_id))
+    assert report["content"].startswith("Reindex of `seeds` finished: **1** added")
+    assert fake.interaction_messages(ix)[0]["content"] == "Reindexing `seeds`… 0/2 files."
+
+
+async def test_a_failing_reindex_says_why(fake_bot, fake_newsdesk):
+    from retrieval.errors import StoreUnavailableError
+
+    fake = fake_bot.fake
+    fake_newsdesk.index_error = StoreUnavailableError("chroma at localhost:8000 does not answer")
+    ix = await fake.slash("reindex", user=fake.make_user("olga"), admin=True)
+    (final,) = await fake.wait_until(
+        lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].startswith("Reindex failed") and m
+    )
+    assert final["content"] == (
+        "Reindex failed: The news archive is unavailable right now. Please try again in a moment."
+    )
+    # and the next one may start
+    fake_newsdesk.index_error = None
+    again = await fake.slash("reindex", user=fake.make_user("olga"), admin=True)
+    await fake.wait_until(lambda: (m := fake.interaction_messages(again)) and "finished" in m[0]["content"])
 
 
 async def test_a_role_listed_in_admin_role_ids_may_reindex(bot_factory, fake_discord, fake_newsdesk):

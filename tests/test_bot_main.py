@@ -82,3 +82,15 @@ async def test_python_m_bot_without_a_token_says_how_to_set_one(tmp_path):
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.05)
+
+
+async def test_make_run_without_a_token_explains_the_setup_and_starts_the_terminal_chat(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.launch", cwd=tmp_path, env=env | {"NEWSDESK_DATA_DIR": str(tmp_path / "data")},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(b""), 120)  # an empty chat: ends at once
+    assert proc.returncode == 0, err.decode()
+    assert err.decode().startswith("No DISCORD_TOKEN is configured, so Newsdesk starts in the terminal (`newsdesk chat`).")
+    assert "scope=bot+applications.commands&permissions=309237713920" in err.decode()

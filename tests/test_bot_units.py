@@ -99,6 +99,10 @@ def test_an_abstention_shows_no_sources_even_if_citations_came_along():
     assert render_answer(answer) == ["Not in the archive."]
 
 
+def test_an_empty_answer_still_gets_a_message():
+    assert render_answer(Answer("q", "  ", False, [], [])) == ["I have nothing to show for that."]
+
+
 def test_an_answer_note_is_shown_in_italics():
     answer = Answer("q", "Text [1].", False, [Citation(1, "d", "T", "S", "2023-01-01", "", "q")], [],
                     note="LLM unavailable; quoting sources")

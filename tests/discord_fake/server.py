@@ -122,6 +122,7 @@ class FakeDiscord:
         self.unknown_routes: list[Call] = []
         self.commands: dict[int | None, list[dict]] = {}  # guild id (None = global) → synced commands
         self.interactions: dict[int, Interaction] = {}
+        self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
         self.messages: dict[int, dict] = {}
         self.gateway = Gateway()
         self._changed = asyncio.Condition()
@@ -362,8 +363,10 @@ class FakeDiscord:
         return [m for m in self.messages.values() if m.get("_interaction") == ix.id]
 
     def channel_messages(self, channel_id: int, *, by_bot: bool = True) -> list[dict]:
+        """Messages posted in a channel through the channel API (interaction replies not included)."""
         return [m for m in self.messages.values()
-                if int(m["channel_id"]) == channel_id and (not by_bot or int(m["author"]["id"]) == self.bot_id)]
+                if int(m["channel_id"]) == channel_id and "_interaction" not in m
+                and (not by_bot or int(m["author"]["id"]) == self.bot_id)]
 
     def heartbeat_gaps(self, start: float, end: float) -> list[float]:
         """Seconds between consecutive heartbeats received in [start, end], the edges included."""
@@ -483,6 +486,8 @@ class FakeDiscord:
 
     async def _webhook(self, method: str, token: str, message_ref: str | None, body: Any) -> web.Response:
         ix = next((i for i in self.interactions.values() if i.token == token), None)
+        if token in self.expired_tokens:
+            return self._error(401, 50027, "Invalid Webhook Token")
         if ix is None or ix.acked_at is None:
             return self._error(404, 10015, "Unknown Webhook")
         if message_ref is None:

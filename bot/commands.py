@@ -73,7 +73,7 @@ class Questions(commands.Cog):
         article="An article: start typing its title",
         topic="A topic to summarize across articles",
         since="Summarize the news from this date (YYYY-MM-DD)",
-        until="…up to this date (YYYY-MM-DD; default: the newest article)",
+        until="…up to this date (YYYY-MM-DD; default: today)",
     )
     @question_cooldown()
     async def summary(
@@ -115,8 +115,13 @@ class Questions(commands.Cog):
         wanted = current.casefold().strip()
         found = [s for s in self.bot.titles if wanted in (s.title or s.doc_id).casefold()]
         found.sort(key=lambda s: (s.date or "", s.title), reverse=True)
+        # Discord caps a choice's name and value at 100 characters; a longer id (a URL, say)
+        # is sent as the title, which retrieval resolves too.
         return [
-            app_commands.Choice(name=formatting._shorten(s.title or s.doc_id, 100), value=s.doc_id[:100])
+            app_commands.Choice(
+                name=formatting.shorten(s.title or s.doc_id, 100),
+                value=s.doc_id if len(s.doc_id) <= 100 else s.title[:100],
+            )
             for s in found[:25]
         ]
 
@@ -126,7 +131,7 @@ class Questions(commands.Cog):
         """What is indexed: how many articles, their dates, and their titles."""
         await interaction.response.defer(thinking=True)
         found = await self.bot.retrieve(self.bot.newsdesk.sources)
-        self.bot.titles = found
+        self.bot.titles, self.bot.titles_at = found, time.monotonic()
         text = formatting.render_sources(found, page=page, page_size=self.bot.settings.sources_page_size)
         await send(interaction, [text])
 
@@ -155,7 +160,8 @@ class Admin(commands.Cog):
             running = reindexer.current
             await notify(
                 interaction,
-                f"A reindex is already running ({running.done}/{running.total} files, started by <@{running.started_by}>); "
+                f"A reindex is already running ({running.done}/{running.total} chunks embedded, "
+                f"started by <@{running.started_by}>); "
                 "its reply will show the counts when it ends.",
             )
             return

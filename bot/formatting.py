@@ -106,12 +106,12 @@ def render_sources(sources: Sequence[SourceInfo], *, page: int, page_size: int) 
     lines = [head, ""]
     first = (page - 1) * page_size
     for i, s in enumerate(ordered[first:first + page_size], start=first + 1):
-        title = escape(_shorten(s.title or s.doc_id, 90))
+        title = escape(shorten(s.title or s.doc_id, 90))
         meta = ", ".join(escape(p) for p in (s.source, s.date) if p)
         lines.append(f"{i}. {title}" + (f" — {meta}" if meta else ""))
     if pages > 1:
         lines += ["", f"Page {page}/{pages} · `/sources page:{page % pages + 1}` for more"]
-    return _shorten("\n".join(lines), MESSAGE_LIMIT)
+    return shorten("\n".join(lines), MESSAGE_LIMIT)
 
 
 def render_report(report: IndexReport, folders: Iterable[str]) -> list[str]:
@@ -130,11 +130,11 @@ def render_report(report: IndexReport, folders: Iterable[str]) -> list[str]:
 def render_progress(done: int, total: int, folders: Iterable[str]) -> str:
     where = ", ".join(code(f) for f in folders)
     if total <= 0:
-        return f"Reindexing {where}… looking for articles."
-    return f"Reindexing {where}… {done}/{total} files."
+        return f"Reindexing {where}… reading the articles."
+    return f"Reindexing {where}… {done}/{total} chunks embedded."
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

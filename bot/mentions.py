@@ -86,7 +86,8 @@ class Mentions(commands.Cog):
                 user_id=message.author.id,
                 guild_id=message.guild.id if message.guild else None,
                 channel_id=message.channel.id,
-                thread_id=reply_to.id if isinstance(reply_to, discord.Thread) or history else None,
+                # a conversation to remember: any guild channel but a plain text channel is a thread here
+                thread_id=reply_to.id if message.guild and not isinstance(reply_to, discord.TextChannel) else None,
             )
             parts = formatting.render_answer(answer)
             for i, part in enumerate(parts):

@@ -420,16 +420,17 @@ async def test_reindex_runs_in_the_background_reports_progress_and_counts_and_qu
     ix = await fake.slash("reindex", user=admin, admin=True)
     await fake.wait_until(lambda: fake_newsdesk.index_started.is_set())
     (reply,) = await fake.wait_until(
-        lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].endswith("0/2 files.") and m
+        lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].endswith("0/2 chunks embedded.") and m
     )
-    assert reply["content"] == "Reindexing `seeds`… 0/2 files."
+    assert reply["content"] == "Reindexing `seeds`… 0/2 chunks embedded."
 
     # while it runs: questions are answered, and a second /reindex is told to wait
     question = await fake.slash("ask", user=fake.make_user("pat"), question="Which crossings closed?")
     assert [m["content"] for m in await answered(fake, question)] == [BORDER_ANSWER]
     again = await fake.slash("reindex", user=admin, admin=True)
     assert [(m["content"], m["flags"]) for m in await replied(fake, again)] == [(
-        f"A reindex is already running (0/2 files, started by <@{admin['id']}>); "
+        "A reindex is already running (0/2 chunks embedded, "
+        f"started by <@{admin['id']}>); "
         "its reply will show the counts when it ends.",
         EPHEMERAL,
     )]
@@ -443,8 +444,8 @@ async def test_reindex_runs_in_the_background_reports_progress_and_counts_and_qu
         "\n\n**Failures**\n• seeds/bad.json:3: no text"
     )
     edits = [c.body["content"] for c in fake.calls_for(ix) if c.method == "PATCH"]
-    assert edits[0] == "Reindexing `seeds`… 0/2 files." and edits[-1] == final["content"]
-    assert set(edits[1:-1]) <= {"Reindexing `seeds`… 2/2 files."}  # if it looked in just before the end
+    assert edits[0] == "Reindexing `seeds`… 0/2 chunks embedded." and edits[-1] == final["content"]
+    assert set(edits[1:-1]) <= {"Reindexing `seeds`… 2/2 chunks embedded."}  # if it looked in just before the end
     assert [c for c in fake_newsdesk.calls if c[0] == "index"] == [("index", ["seeds"], True)]
 
 
@@ -452,12 +453,12 @@ async def test_a_reindex_outliving_its_interaction_token_reports_in_the_channel(
     fake = fake_bot.fake
     fake_newsdesk.index_gate = gate = threading.Event()
     ix = await fake.slash("reindex", user=fake.make_user("olga"), admin=True)
-    await fake.wait_until(lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].endswith("0/2 files."))
+    await fake.wait_until(lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].endswith("0/2 chunks embedded."))
     fake.expired_tokens.add(ix.token)  # 15 minutes later…
     gate.set()
     (report,) = await fake.wait_until(lambda: fake.channel_messages(fake.channel_id))
     assert report["content"].startswith("Reindex of `seeds` finished: **1** added")
-    assert fake.interaction_messages(ix)[0]["content"] == "Reindexing `seeds`… 0/2 files."
+    assert fake.interaction_messages(ix)[0]["content"] == "Reindexing `seeds`… 0/2 chunks embedded."
 
 
 async def test_a_failing_reindex_says_why(fake_bot, fake_newsdesk):

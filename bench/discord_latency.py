@@ -95,6 +95,7 @@ async def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-latency-") as tmp:
         tmp = Path(tmp)

@@ -71,6 +71,11 @@ async def test_logs_in_syncs_commands_to_the_guild_and_identifies_with_minimal_i
     assert synced["ask"]["description"] == "Ask a question about the news archive; the answer cites its sources."
     assert [o["name"] for o in synced["summary"]["options"]] == ["article", "topic", "since", "until"]
     assert synced["summary"]["options"][0]["autocomplete"] is True
+    # Discord refuses descriptions over 100 characters; discord.py would cut ours with "…"
+    descriptions = [c["description"] for c in synced.values()] + [
+        o["description"] for c in synced.values() for o in c.get("options", [])
+    ]
+    assert max(len(d) for d in descriptions) <= 100 and not any(d.endswith("…") for d in descriptions)
     # hiding admin commands from others is a courtesy (the check runs anyway, see below)
     assert synced["reindex"]["default_member_permissions"] == 1 << 5  # Manage Server
     assert synced["stats"]["default_member_permissions"] == 1 << 5

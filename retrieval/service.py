@@ -65,8 +65,15 @@ class Newsdesk:
             client = embedded_client(settings.data_dir / "chroma")
         store = ChunkStore(client, embeddings, model_name=settings.embedding_model,
                            collection_name=settings.chroma_collection)
-        return cls(store, embeddings, data_dir=settings.data_dir,
+        desk = cls(store, embeddings, data_dir=settings.data_dir,
                    chunker=Chunker(settings.chunk_size, settings.chunk_overlap))
+        if settings.llm_provider != "none":
+            # Optional LLM answers (retrieval/llm_composer.py): they wrap the offline
+            # composer, which stays the fallback. Imported here: without an LLM, never loaded.
+            from .llm_composer import LLMComposer
+
+            desk.composer = LLMComposer.from_settings(settings, desk.composer)
+        return desk
 
     # -- the lexical index, kept in step with the store ------------------------------------
     @property

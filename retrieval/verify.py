@@ -9,7 +9,8 @@ keeps as a citation:
   adjacent sentences) of the passage reaches ``min_similarity``;
 - **words**: of the claim's content words that the question did not already supply (the
   new facts the claim adds), at least ``min_coverage`` occur in the passage;
-- **numbers**: every number in the claim occurs in the passage.
+- **numbers**: every number in the claim that the question did not supply occurs in the
+  passage.
 
 Claims citing no passage, or only passages that were not given, or that no cited passage
 supports, are dropped; the survivors are renumbered densely by first appearance and each
@@ -22,6 +23,7 @@ never evidence: an article cannot vouch for what it tells the model to say.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +48,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 INSTRUCTION_LIKE = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,60}\b(?:instructions?|prompts?|rules|directions)\b"
     r"|\b(?:system prompt|language model|AI (?:assistant|model)|as an AI|chatbot)\b"
-    r"|\byou (?:must|should|will) (?:now |instead )?(?:say|answer|reply|respond|tell|write|state)\b",
+    r"|\byou (?:must|should|will) (?:now |instead )?(?:say|answer|reply|respond|tell|write|state)\b"
+    r"|(?:^|>)\W*(?:system|assistant|developer)\s*:",
     re.I,
 )
 
@@ -125,6 +128,11 @@ def passage_units(text: str, min_chars: int) -> list[Unit]:
     return singles + pairs
 
 
+def evidence_text(text: str) -> str:
+    """A passage without the sentences that address a language model."""
+    return "\n".join(text[s:e] for s, e in sentence_spans(text) if not INSTRUCTION_LIKE.search(text[s:e]))
+
+
 @dataclass(frozen=True)
 class Support:
     """How well passage `number` supports a claim, and the verbatim text that does."""
@@ -192,10 +200,12 @@ class Evidence:
                  options: SupportOptions):
         self.passages = dict(passages)
         self.question_terms = frozenset(terms(question))
+        self.question_numbers = frozenset(_number_set(question))
         self.options = options
         self.units = {n: passage_units(p.text, options.min_unit_chars) for n, p in self.passages.items()}
-        self.terms = {n: frozenset(terms(f"{p.title}\n{p.text}")) for n, p in self.passages.items()}
-        self.numbers = {n: _number_set(f"{p.title}\n{p.date}\n{p.text}") for n, p in self.passages.items()}
+        said = {n: evidence_text(p.text) for n, p in self.passages.items()}
+        self.terms = {n: frozenset(terms(f"{p.title}\n{said[n]}")) for n, p in self.passages.items()}
+        self.numbers = {n: _number_set(f"{p.title}\n{p.date}\n{said[n]}") for n, p in self.passages.items()}
         flat = [u.text for n in self.passages for u in self.units[n]]
         vectors = np.asarray(embeddings.embed_documents(flat)) if flat else np.zeros((0, 1))
         self.vectors: dict[int, np.ndarray] = {}
@@ -203,6 +213,21 @@ class Evidence:
         for n in self.passages:
             self.vectors[n] = vectors[at:at + len(self.units[n])]
             at += len(self.units[n])
+
+    def with_question(self, question: str) -> Evidence:
+        """The same passages (nothing re-embedded), checked against another question."""
+        other = copy.copy(self)
+        other.question_terms = frozenset(terms(question))
+        other.question_numbers = frozenset(_number_set(question))
+        return other
+
+    def subset(self, numbers) -> Evidence:
+        """Only the passages with these numbers (nothing re-embedded): what one call was shown."""
+        keep = set(numbers)
+        other = copy.copy(self)
+        for name in ("passages", "units", "terms", "numbers", "vectors"):
+            setattr(other, name, {n: v for n, v in getattr(self, name).items() if n in keep})
+        return other
 
     def support(self, claim_text: str, claim_vector: np.ndarray, number: int) -> Support:
         passage = self.passages[number]
@@ -215,7 +240,7 @@ class Evidence:
             similarity, unit = 0.0, Unit(0, 0, "")
         novel = set(terms(claim_text)) - self.question_terms
         coverage = len(novel & self.terms[number]) / len(novel) if novel else 1.0
-        numbers_found = _number_set(claim_text) <= self.numbers[number]
+        numbers_found = _number_set(claim_text) - self.question_numbers <= self.numbers[number]
         opts = self.options
         supported = (bool(units) and similarity >= opts.min_similarity and coverage >= opts.min_coverage
                      and (numbers_found or not opts.check_numbers))

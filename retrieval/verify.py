@@ -9,8 +9,9 @@ keeps as a citation:
   adjacent sentences) of the passage reaches ``min_similarity``;
 - **words**: of the claim's content words that the question did not already supply (the
   new facts the claim adds), at least ``min_coverage`` occur in the passage;
-- **numbers**: every number in the claim that the question did not supply occurs in the
-  passage.
+- **numbers and names**: every number, and every capitalised word not opening a sentence
+  (names of people, places, days, months), that the question did not supply occurs in the
+  passage (or its title, source or date).
 
 Claims citing no passage, or only passages that were not given, or that no cited passage
 supports, are dropped; the survivors are renumbered densely by first appearance and each
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .lexical import terms
+from .lexical import STOPWORDS, terms, words
 from .models import Citation, Passage
 from .sentences import sentence_spans
 
@@ -44,6 +45,9 @@ _EMPHASIS = re.compile(r"\*\*|__|`")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 _ABSTAIN = re.compile(r"^\W*i\s+(?:do\s+not|don['’]t)\s+know\b", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z'’-]+")
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december", "sept"}
 # Text that speaks to a language model rather than to a reader.
 INSTRUCTION_LIKE = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,60}\b(?:instructions?|prompts?|rules|directions)\b"
@@ -101,12 +105,37 @@ def _number_set(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
+def _month_short(word: str) -> str:
+    return word[:3] if word in _MONTHS else word
+
+
+def names_in(text: str) -> set[str]:
+    """Lower-cased words of the capitalised words that do not open a sentence: names of
+    people, places, organisations, days and months ("December" and "Dec." alike)."""
+    found = set()
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        for match in _CAPITALISED.finditer(sentence):
+            if not any(ch.isalnum() for ch in sentence[:match.start()]):
+                continue  # the sentence's first word is capitalised anyway
+            found |= {_month_short(w) for w in words(match.group()) if w not in STOPWORDS}
+    return found
+
+
+def _word_pool(text: str) -> set[str]:
+    pool = set(words(text))
+    return pool | {_month_short(w) for w in pool}
+
+
 @dataclass(frozen=True)
 class SupportOptions:
-    # Calibrated on the RealTimeQA dev set by bench/support.py; see its docstring.
+    # Calibrated on the RealTimeQA dev set by bench/support.py (figures in its docstring): with
+    # these, 98 % of true claims are kept; 97 % of invented answers and 77 % of citations of
+    # a topical distractor are dropped (most distractors that pass do state the fact).
     min_similarity: float = 0.45
     min_coverage: float = 0.5
     check_numbers: bool = True
+    check_names: bool = True
     min_unit_chars: int = 15  # shorter sentences ("Netflix", a dateline) are not quotable evidence
 
 
@@ -141,6 +170,7 @@ class Support:
     similarity: float
     coverage: float
     numbers_found: bool
+    names_found: bool
     quote: str
     start: int  # offsets of `quote` in the article
     end: int
@@ -201,11 +231,13 @@ class Evidence:
         self.passages = dict(passages)
         self.question_terms = frozenset(terms(question))
         self.question_numbers = frozenset(_number_set(question))
+        self.question_words = frozenset(_word_pool(question))
         self.options = options
         self.units = {n: passage_units(p.text, options.min_unit_chars) for n, p in self.passages.items()}
         said = {n: evidence_text(p.text) for n, p in self.passages.items()}
         self.terms = {n: frozenset(terms(f"{p.title}\n{said[n]}")) for n, p in self.passages.items()}
         self.numbers = {n: _number_set(f"{p.title}\n{p.date}\n{said[n]}") for n, p in self.passages.items()}
+        self.names = {n: _word_pool(f"{p.title}\n{p.source}\n{p.date}\n{said[n]}") for n, p in self.passages.items()}
         flat = [u.text for n in self.passages for u in self.units[n]]
         vectors = np.asarray(embeddings.embed_documents(flat)) if flat else np.zeros((0, 1))
         self.vectors: dict[int, np.ndarray] = {}
@@ -219,13 +251,14 @@ class Evidence:
         other = copy.copy(self)
         other.question_terms = frozenset(terms(question))
         other.question_numbers = frozenset(_number_set(question))
+        other.question_words = frozenset(_word_pool(question))
         return other
 
     def subset(self, numbers) -> Evidence:
         """Only the passages with these numbers (nothing re-embedded): what one call was shown."""
         keep = set(numbers)
         other = copy.copy(self)
-        for name in ("passages", "units", "terms", "numbers", "vectors"):
+        for name in ("passages", "units", "terms", "numbers", "names", "vectors"):
             setattr(other, name, {n: v for n, v in getattr(self, name).items() if n in keep})
         return other
 
@@ -241,10 +274,11 @@ class Evidence:
         novel = set(terms(claim_text)) - self.question_terms
         coverage = len(novel & self.terms[number]) / len(novel) if novel else 1.0
         numbers_found = _number_set(claim_text) - self.question_numbers <= self.numbers[number]
+        names_found = names_in(claim_text) - self.question_words <= self.names[number]
         opts = self.options
         supported = (bool(units) and similarity >= opts.min_similarity and coverage >= opts.min_coverage
-                     and (numbers_found or not opts.check_numbers))
-        return Support(number, similarity, coverage, numbers_found, unit.text,
+                     and (numbers_found or not opts.check_numbers) and (names_found or not opts.check_names))
+        return Support(number, similarity, coverage, numbers_found, names_found, unit.text,
                        passage.start + unit.start, passage.start + unit.end, supported)
 
 

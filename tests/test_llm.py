@@ -25,10 +25,17 @@ from retrieval.answers import ABSTAIN_TEXT, Composer
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.lexical import terms
-from retrieval.llm import ANSWER_SYSTEM, SUMMARY_SYSTEM, UNAVAILABLE_NOTE, chat_model, passages_block
+from retrieval.llm import (
+    ANSWER_SYSTEM,
+    SUMMARY_SYSTEM,
+    UNAVAILABLE_NOTE,
+    approx_tokens,
+    chat_model,
+    passages_block,
+)
 from retrieval.llm_composer import UNVERIFIED_NOTE, LLMComposer, LLMOptions, plan_batches
 from retrieval.models import Answer, Citation, Passage, Summary
-from retrieval.verify import Claim, split_claims
+from retrieval.verify import Claim, Verifier, split_claims
 
 TODAY = dt.date(2024, 5, 7)
 QUESTION = "When did the Harbor Bridge reopen?"
@@ -337,6 +344,23 @@ def test_claims_take_markers_before_or_after_the_full_stop():
         Claim("A rose.", (1,)), Claim("B fell.", (2, 3)), Claim("C held.", (1, 4)), Claim("D.", ())]
 
 
+def test_numbers_and_names_must_come_from_the_cited_passage():
+    verifier = Verifier(TermEmbeddings())
+    evidence = verifier.evidence([passage("bridge", BRIDGE)], QUESTION)
+    checked = verifier.check(split_claims(
+        "City engineers replaced 40 steel cables after the March storm [1]. "
+        "City engineers replaced 45 steel cables after the March storm [1]. "
+        "City engineers from Boston replaced 40 steel cables after the March storm [1]. "
+        "City engineers replaced 40 steel cables after the Mar. storm [1]."), evidence)
+    assert [(c.supports[0].numbers_found, c.supports[0].names_found, c.reason) for c in checked] == [
+        (True, True, ""),
+        (False, True, "not supported by [1]"),
+        (True, False, "not supported by [1]"),
+        (True, True, ""),  # "Mar." is March
+    ]
+    assert {c.supports[0].quote for c in checked} == {"City engineers replaced 40 steel cables damaged in the March storm."}
+
+
 # -- summaries ---------------------------------------------------------------------------------
 OFFLINE_SUMMARY = Summary(kind="topic", subject="the harbor", text="- 2024-05-06: offline [1]", citations=[],
                           points=["2024-05-06: offline [1]"])
@@ -355,19 +379,25 @@ def test_a_topic_summary_fits_one_call(make, server):
 
 
 def test_batches_fit_the_token_budget():
-    # The passages take 57, 49 and 57 tokens in a prompt; a call's overhead is 272 and each
-    # call is charged a full reply (300). One call with all three costs 272+163+300 = 735,
-    # with two 678. Three single-passage calls cost 629+621+629, plus a reduce call of
-    # 272 + 3*300 + 300 = 1472: 3351; two calls 629+621 + (272+600+300) = 2422.
-    def plan(map_tokens, budget):
-        return [list(b) for b in plan_batches(PASSAGES, map_tokens=map_tokens, budget_tokens=budget, reply_tokens=300)]
+    # Every call is charged its prompt (the fixed part, then the passages) and a full reply
+    # (300); more than one call also needs a reduce call holding a reply's worth of notes
+    # per call, and its own reply.
+    fixed = approx_tokens(SUMMARY_SYSTEM) + 100
+    a, b, c = (approx_tokens(passages_block({n: p})) for n, p in enumerate(PASSAGES, start=1))
+    assert (a, b, c) == (57, 49, 57)
 
-    assert plan(1000, 735) == [[1, 2, 3]]
-    assert plan(1000, 734) == [[1, 2]]
-    assert plan(70, 3351) == [[1], [2], [3]]
-    assert plan(70, 3350) == [[1], [2]]
-    assert plan(70, 2421) == [[1]]
-    assert plan(70, 628) == []
+    def plan(map_tokens, budget):
+        return [list(x) for x in plan_batches(PASSAGES, map_tokens=map_tokens, budget_tokens=budget, reply_tokens=300)]
+
+    one_call = fixed + a + b + c + 300
+    assert plan(1000, one_call) == [[1, 2, 3]]
+    assert plan(1000, one_call - 1) == [[1, 2]]
+    three_calls = 3 * (fixed + 300) + a + b + c + (fixed + 3 * 300 + 300)
+    two_calls = 2 * (fixed + 300) + a + b + (fixed + 2 * 300 + 300)
+    assert plan(70, three_calls) == [[1], [2], [3]]
+    assert plan(70, three_calls - 1) == [[1], [2]]
+    assert plan(70, two_calls - 1) == [[1]]
+    assert plan(70, fixed + a + 300 - 1) == []
 
 
 MAP_REPLIES = {

@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .answers import ABSTAIN_TEXT, Composer, ComposerOptions
 from .llm import (
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .store import StoredArticle, StoredChunk
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UNVERIFIED_NOTE = "LLM answer could not be checked against the articles, showing quoted passages"
 
@@ -120,6 +121,47 @@ def period_passages(docs: Sequence[StoredArticle], chunks_of: Callable[[str], Se
         if chunks:
             found.append(chunks[0])
     return found
+
+
+async def stream_partials(work: Callable[[Callable[[str], None]], T], *,
+                          min_interval: float = 0.0) -> AsyncIterator[str | T]:
+    """Run `work(on_text)` in a worker thread; yield each text it passes to `on_text`, then
+    its result, always last. For a chat client that edits its reply as an answer grows:
+
+        async for item in stream_partials(lambda on_text: desk.ask(q, on_text=on_text), min_interval=1.5):
+            if isinstance(item, str): ...  # edit the reply: verified sentences so far
+            else: ...                      # the final Answer: post it
+
+    A consumer slower than the work gets the newest text only; `min_interval` (seconds)
+    spaces the texts further, e.g. under a message-edit rate limit. The result is never
+    delayed, and a text arriving with the result is skipped (the result supersedes it).
+    """
+    loop = asyncio.get_running_loop()
+    latest: list[str] = []
+    fresh = asyncio.Event()
+
+    def publish(text: str) -> None:
+        latest[:] = [text]
+        fresh.set()
+
+    def on_text(text: str) -> None:
+        loop.call_soon_threadsafe(publish, text)
+
+    task = asyncio.ensure_future(asyncio.to_thread(work, on_text))
+    try:
+        while not task.done():
+            waiter = asyncio.ensure_future(fresh.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if fresh.is_set() and not task.done():
+                fresh.clear()
+                yield latest[0]
+                if min_interval > 0:
+                    await asyncio.wait({task}, timeout=min_interval)
+        yield task.result()
+    finally:
+        if not task.done():
+            task.cancel()  # the thread itself ends within the LLM timeout; nobody waits for it
 
 
 class LLMComposer:
@@ -203,39 +245,11 @@ class LLMComposer:
     async def astream(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
                       as_of: dt.date | None = None, min_interval: float = 0.0) -> AsyncIterator[str | Answer]:
         """`compose` for an event loop: yields the verified text so far (a str) as it grows,
-        then the final Answer, always last. The work runs in a worker thread.
-
-        A consumer that is slower than the LLM gets the newest text only; `min_interval`
-        (seconds) spaces the partial texts further, e.g. to stay under a chat service's
-        message-edit rate limit. The final Answer is never delayed.
-        """
-        loop = asyncio.get_running_loop()
-        latest: list[str] = []
-        fresh = asyncio.Event()
-
-        def publish(text: str) -> None:
-            latest[:] = [text]
-            fresh.set()
-
-        def on_text(text: str) -> None:
-            loop.call_soon_threadsafe(publish, text)
-
-        task = asyncio.ensure_future(asyncio.to_thread(
-            self.compose, question, passages, query=query, as_of=as_of, on_text=on_text))
-        try:
-            while not task.done():
-                waiter = asyncio.ensure_future(fresh.wait())
-                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                if fresh.is_set() and not task.done():
-                    fresh.clear()
-                    yield latest[0]
-                    if min_interval > 0:
-                        await asyncio.wait({task}, timeout=min_interval)
-            yield task.result()
-        finally:
-            if not task.done():
-                task.cancel()  # the thread itself ends within the timeout; nobody awaits it
+        then the final Answer, always last (see `stream_partials`)."""
+        async for item in stream_partials(
+                lambda on_text: self.compose(question, passages, query=query, as_of=as_of, on_text=on_text),
+                min_interval=min_interval):
+            yield item
 
     # -- summaries -------------------------------------------------------------------------
     def summarize(self, fallback: Summary, passages: Sequence[Passage]) -> Summary:

@@ -9,7 +9,8 @@ composer abstains instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,9 +154,11 @@ class Composer:
         self.embeddings = embeddings
         self.options = options or ComposerOptions()
 
-    def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None) -> Answer:
+    def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
+                as_of: dt.date | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
         """An answer to `question` from `passages` (best first); `query` adds context words
-        (a thread's earlier questions) to the sentence ranking."""
+        (a thread's earlier questions) to the sentence ranking. `as_of` and `on_text` are for
+        composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
         opts = self.options
         considered = list(passages[: opts.passages_considered])
         best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)

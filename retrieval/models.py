@@ -77,7 +77,7 @@ class Answer:
     note: str = ""  # e.g. why an LLM answer fell back to quotes
 
     def to_dict(self) -> dict:
-        return {
+        result = {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
@@ -87,6 +87,9 @@ class Answer:
                 for p in self.passages
             ],
         }
+        if self.note:
+            result["note"] = self.note
+        return result
 
 
 @dataclass(frozen=True)

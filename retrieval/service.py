@@ -23,6 +23,7 @@ from .embeddings import LazyEmbeddings
 from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
 from .indexer import Indexer
 from .lexical import LexicalIndex, fingerprint
+from .llm_composer import article_passages, period_passages
 from .models import Answer, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, embedded_client, server_client
@@ -132,29 +133,39 @@ class Newsdesk:
         return TimeHints(reference=reference, window=said.window, present=said.present)
 
     def ask(self, question: str, *, k: int = 8, as_of: dt.date | None = None,
-            history: list[str] | None = None) -> Answer:
-        """A cited answer; `history` holds a thread's earlier questions, used for retrieval."""
+            history: list[str] | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
+        """A cited answer; `history` holds a thread's earlier questions, used for retrieval.
+        With an LLM, `on_text(verified text so far)` is called as its answer streams."""
         question = check_question(question)
         context = " ".join([*(history or [])[-2:], question])
         passages = self.search(context, k=k, as_of=as_of) if history else self.search(question, k=k, as_of=as_of)
-        return self.composer.compose(question, passages, query=context)
+        return self.composer.compose(question, passages, query=context, as_of=as_of, on_text=on_text)
 
     def summarize_article(self, doc_id: str) -> Summary:
         """Key sentences of one article, by id or (unambiguous) title."""
         doc = self.find_article(doc_id)
-        return summaries.summarize_article(doc, self.store.chunks_of(doc.doc_id))
+        chunks = self.store.chunks_of(doc.doc_id)
+        return self._with_llm(summaries.summarize_article(doc, chunks), lambda: article_passages(chunks))
 
     def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
         topic = check_question(topic)
         passages = self.search(topic, k=8, as_of=as_of)
-        return summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options)
+        summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options)
+        return self._with_llm(summary, lambda: passages)
 
     def summarize_dates(self, since: dt.date, until: dt.date | None = None) -> Summary:
         until = until or dt.date.today()
         if until < since:
             raise DateError(f"the period ends ({until}) before it starts ({since})")
         docs = [d for d in self.store.articles().values() if d.date and since.isoformat() <= d.date <= until.isoformat()]
-        return summaries.summarize_period(since, until, docs, self.store.chunks_of)
+        summary = summaries.summarize_period(since, until, docs, self.store.chunks_of)
+        return self._with_llm(summary, lambda: period_passages(docs, self.store.chunks_of))
+
+    def _with_llm(self, summary: Summary, passages: Callable[[], list[Passage]]) -> Summary:
+        """The LLM's verified summary of the same material, when an LLM is configured."""
+        if isinstance(self.composer, Composer) or not summary.citations:
+            return summary
+        return self.composer.summarize(summary, passages())
 
     def sources(self) -> list[SourceInfo]:
         """The indexed articles, newest first."""

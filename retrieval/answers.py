@@ -9,6 +9,7 @@ composer abstains instead.
 from __future__ import annotations
 
 import re
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ class ComposerOptions:
     lexical_weight: float = 0.35
     rank_weight: float = 0.10
     answer_type_weight: float = 0.0  # for a sentence holding the kind of thing asked for
+    # Embedding sentences is the composer's main cost: only the best `dense_candidates` by
+    # the cheap features (shared words, passage rank, answer type) are embedded and rescored.
+    dense_candidates: int = 12
 
 
 _NUMBER_QUESTION = re.compile(r"^(how (many|much|long|old|far|big|high)|what (percentage|percent|number|share|amount))\b", re.I)
@@ -88,27 +92,36 @@ def candidate_sentences(passages: Sequence[Passage], min_chars: int) -> list[tup
     return found
 
 
+def uniform_idf(term: str) -> float:
+    return 1.0
+
+
 def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embeddings,
-                   options: ComposerOptions) -> list[Candidate]:
-    """Sentences of the passages, best answer first: meaning, shared words, passage rank."""
+                   options: ComposerOptions, idf: Callable[[str], float] = uniform_idf) -> list[Candidate]:
+    """Sentences of the passages, best answer first: meaning, shared rare words, passage rank."""
     found = candidate_sentences(passages, options.min_sentence_chars)
     if not found:
         return []
-    question_terms = set(terms(question))
-    vectors = np.asarray(embeddings.embed_documents([question] + [text for *_, text in found]))
-    similarities = vectors[1:] @ vectors[0]
+    weights = {t: idf(t) for t in set(terms(question))}
+    total = sum(weights.values())
     rank_of = {p.chunk_id: r for r, p in enumerate(passages)}
-    ranked = []
-    for (passage, start, end, text), similarity in zip(found, similarities):
-        overlap = len(question_terms & set(terms(text))) / len(question_terms) if question_terms else 0.0
-        prior = 1.0 / (1.0 + rank_of[passage.chunk_id])
-        score = (options.dense_weight * float(similarity) + options.lexical_weight * overlap
-                 + options.rank_weight * prior)
+    cheap = []
+    for passage, start, end, text in found:
+        overlap = sum(weights[t] for t in weights.keys() & set(terms(text))) / total if total else 0.0
+        score = options.lexical_weight * overlap + options.rank_weight / (1.0 + rank_of[passage.chunk_id])
         if options.answer_type_weight:
             score += options.answer_type_weight * answer_type_match(question, text)
-        ranked.append(Candidate(passage, start, end, text, score, float(similarity)))
+        cheap.append(Candidate(passage, start, end, text, score, 0.0))
+    cheap.sort(key=lambda c: -c.score)
+    if not options.dense_weight:
+        return cheap
+    shortlist = cheap[: options.dense_candidates]
+    vectors = np.asarray(embeddings.embed_documents([question] + [c.text for c in shortlist]))
+    similarities = vectors[1:] @ vectors[0]
+    ranked = [dataclasses.replace(c, score=c.score + options.dense_weight * float(sim), similarity=float(sim))
+              for c, sim in zip(shortlist, similarities)]
     ranked.sort(key=lambda c: -c.score)
-    return ranked
+    return ranked + cheap[options.dense_candidates:]
 
 
 def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candidate]:
@@ -150,9 +163,11 @@ def cite(chosen: Sequence[Candidate]) -> tuple[list[str], list[Citation]]:
 
 
 class Composer:
-    def __init__(self, embeddings: Embeddings, options: ComposerOptions | None = None):
+    def __init__(self, embeddings: Embeddings, options: ComposerOptions | None = None,
+                 idf: Callable[[str], float] = uniform_idf):
         self.embeddings = embeddings
         self.options = options or ComposerOptions()
+        self.idf = idf
 
     def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
                 as_of: dt.date | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
@@ -164,7 +179,7 @@ class Composer:
         best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
         if not considered or best < opts.min_similarity:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages))
-        chosen = select(rank_sentences(query or question, considered, self.embeddings, opts), opts)
+        chosen = select(rank_sentences(query or question, considered, self.embeddings, opts, self.idf), opts)
         if not chosen:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages))
         marked, citations = cite(chosen)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +77,18 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None
         return cls(meta["ids"], meta["date_nums"], model, meta["fingerprint"])
+
+    def idf(self, term: str) -> float:
+        """How rare a stemmed term is among the chunks (BM25's idf); rare words carry meaning.
+
+        A term the index has never seen gets the idf of a term found once."""
+        if self._model is None:
+            return 1.0
+        total = self._model.scores["num_docs"]
+        token = self._model.vocab_dict.get(term)
+        indptr = self._model.scores["indptr"]
+        found = int(indptr[token + 1] - indptr[token]) if token is not None else 1
+        return math.log(1.0 + (total - found + 0.5) / (found + 0.5))
 
     def newest(self) -> int:
         """The newest article date (YYYYMMDD) in the index; 0 when none is dated."""

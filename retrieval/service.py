@@ -51,7 +51,8 @@ class Newsdesk:
         self.embeddings = embeddings
         self.data_dir = data_dir
         self.chunker = chunker or Chunker()
-        self.composer = Composer(embeddings, composer_options)
+        # Rare words shared with the question count more; the BM25 index knows which are rare.
+        self.composer = Composer(embeddings, composer_options, idf=self.idf)
         self.searcher = Searcher(store, embeddings, self.lexical_index, search_options)
         self._lexical: LexicalIndex | None = None
         self._lexical_lock = threading.Lock()
@@ -80,6 +81,9 @@ class Newsdesk:
     @property
     def _lexical_dir(self) -> Path:
         return self.data_dir / "bm25" / self.store.collection_name
+
+    def idf(self, term: str) -> float:
+        return self.lexical_index().idf(term)
 
     def lexical_index(self) -> LexicalIndex:
         with self._lexical_lock:
@@ -150,7 +154,7 @@ class Newsdesk:
     def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
         topic = check_question(topic)
         passages = self.search(topic, k=8, as_of=as_of)
-        summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options)
+        summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options, self.idf)
         return self._with_llm(summary, lambda: passages)
 
     def summarize_dates(self, since: dt.date, until: dt.date | None = None) -> Summary:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from langchain_core.embeddings import Embeddings
 
@@ -61,9 +61,9 @@ def summarize_article(doc: StoredArticle, chunks: Sequence[StoredChunk], sentenc
 
 
 def summarize_topic(topic: str, passages: Sequence[Passage], embeddings: Embeddings,
-                    options: ComposerOptions, points: int = 5) -> Summary:
+                    options: ComposerOptions, idf: Callable[[str], float], points: int = 5) -> Summary:
     """Key sentences on `topic` from several articles, as a dated list, oldest first."""
-    ranked = rank_sentences(topic, passages, embeddings, options)
+    ranked = rank_sentences(topic, passages, embeddings, options, idf)
     chosen, per_article = [], Counter()
     for cand in ranked:
         if per_article[cand.passage.doc_id] >= 2:

@@ -3,7 +3,9 @@
 It has the same methods and explainable behaviour: an article matches a question when it
 contains one of the question's words of four letters or more (or of the thread's earlier
 questions); the answer is every sentence holding such a word, each cited. Calls are
-recorded, and `index` can be held at a gate to test what happens while it runs.
+recorded (the as-of dates apart, in `dates`), and `index` can be held at a gate to test what
+happens while it runs. With `streams`, `ask` streams like an LLM composer: `on_text` gets the
+answer's sentences so far, one more each time, the last one only with the final answer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +69,9 @@ class FakeNewsdesk:
     index_started: threading.Event = field(default_factory=threading.Event)
     fail_with: Exception | None = None  # raised by ask()
     index_error: Exception | None = None  # raised by index(), after the gate
+    dates: list[tuple[str, str, dt.date | None]] = field(default_factory=list)  # (verb, question, as_of)
+    streams: bool = False  # ask() passes its growing text to on_text, as an LLM composer does
+    after_text: Callable[[str], None] | None = None  # called after each on_text: a test may wait there
 
     # -- the Newsdesk interface
 
@@ -84,6 +90,7 @@ class FakeNewsdesk:
 
     def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
         self.calls.append(("search", query))
+        self.dates.append(("search", query, as_of))
         return [
             Passage(chunk_id=f"{a.doc_id}:0", doc_id=a.doc_id, text=a.text[:200], score=float(n), title=a.title,
                     source=a.source, date=a.date, url=a.url, start=0, end=min(200, len(a.text)))
@@ -91,8 +98,9 @@ class FakeNewsdesk:
         ]
 
     def ask(self, question: str, *, k: int = 8, as_of: dt.date | None = None,
-            history: list[str] | None = None) -> Answer:
+            history: list[str] | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
         self.calls.append(("ask", question, list(history) if history else None))
+        self.dates.append(("ask", question, as_of))
         if self.fail_with is not None:
             raise self.fail_with
         if not question.strip():
@@ -109,6 +117,11 @@ class FakeNewsdesk:
             citations.append(Citation(n, article.doc_id, article.title, article.source, article.date, article.url,
                                       article.sentences()[0]))
             lines += [f"{s} [{n}]" for s in article.sentences() if words & _words(s)]
+        if self.streams and on_text is not None:
+            for shown in range(1, len(lines)):
+                on_text(" ".join(lines[:shown]))
+                if self.after_text is not None:
+                    self.after_text(" ".join(lines[:shown]))
         return Answer(question=question, text=" ".join(lines), abstained=False, citations=citations, passages=[])
 
     def summarize_article(self, doc_id: str) -> Summary:
@@ -120,6 +133,7 @@ class FakeNewsdesk:
 
     def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
         self.calls.append(("summarize_topic", topic))
+        self.dates.append(("summarize_topic", topic, as_of))
         matches = [a for a, _ in self._matches(topic)]
         text = " ".join(f"{a.sentences()[0]} [{n}]" for n, a in enumerate(matches, 1)) or ABSTAIN
         return Summary("topic", topic, text, [_cite(n, a) for n, a in enumerate(matches, 1)])

@@ -18,10 +18,16 @@ MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | (1 << 31)  # + use applicati
 MESSAGE_CONTENT_INTENT = 1 << 15
 
 
-def snowflake() -> int:
-    """A fresh id whose timestamp is now (discord.py derives `created_at` from ids)."""
-    ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+def snowflake(at: dt.datetime | None = None) -> int:
+    """A fresh id whose timestamp is `at` (default now): discord.py derives `created_at` from ids."""
+    seconds = at.timestamp() if at is not None else time.time()
+    ms = int(seconds * 1000) - DISCORD_EPOCH_MS
     return (ms << 22) | (next(_counter) & 0x3FFFFF)
+
+
+def created_at(snowflake_id: int) -> dt.datetime:
+    """When the object with this id was created (what Discord's `timestamp` fields say)."""
+    return dt.datetime.fromtimestamp(((snowflake_id >> 22) + DISCORD_EPOCH_MS) / 1000, dt.UTC)
 
 
 def now_iso() -> str:
@@ -155,7 +161,7 @@ def message(message_id: int, channel_id: int, author: dict, content: str, *, gui
         "type": 0,
         "content": content,
         "author": author,
-        "timestamp": now_iso(),
+        "timestamp": created_at(message_id).isoformat(),
         "edited_timestamp": None,
         "tts": False,
         "mention_everyone": mention_everyone,

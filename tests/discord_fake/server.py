@@ -5,14 +5,17 @@ that exist (with the interaction or channel they belong to), the heartbeats rece
 the IDENTIFY/RESUME payloads. Events are injected with `slash`, `autocomplete`, `click`,
 `post` and `reconnect`. Behaviour follows Discord where the bot could notice a difference:
 an interaction is acknowledged once (40060), follow-ups need an acknowledgement (10015),
-the first follow-up after a "thinking" defer replaces the thinking message, message content
-is stripped without the message-content intent unless the bot is mentioned, the bot's own
-messages come back as MESSAGE_CREATE, and starting a thread sends THREAD_CREATE.
+the first follow-up after a "thinking" defer replaces the thinking message (while it is still
+thinking), message content is stripped without the message-content intent unless the bot is
+mentioned, the bot's own messages come back as MESSAGE_CREATE (and their edits as
+MESSAGE_UPDATE), and starting a thread sends THREAD_CREATE. Ids are snowflakes whose
+timestamp is when the thing was made; `slash` and `post` take an `at=` to date one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 import secrets
@@ -257,10 +260,11 @@ class FakeDiscord:
     # ------------------------------------------------------------------ injected events
 
     async def _interaction(self, type_: int, name: str, data: dict, *, user: dict, admin: bool,
-                           roles: list[int], channel_id: int | None, message: dict | None = None) -> Interaction:
+                           roles: list[int], channel_id: int | None, message: dict | None = None,
+                           at: dt.datetime | None = None) -> Interaction:
         channel_id = channel_id or self.channel_id
         ix = Interaction(
-            id=p.snowflake(), token=secrets.token_urlsafe(24), type=type_, name=name,
+            id=p.snowflake(at), token=secrets.token_urlsafe(24), type=type_, name=name,
             user_id=int(user["id"]), channel_id=channel_id, sent_at=0.0,
         )
         self.interactions[ix.id] = ix
@@ -299,8 +303,8 @@ class FakeDiscord:
         raise KeyError(f"/{name} was not synced")
 
     async def slash(self, name: str, *, user: dict, admin: bool = False, roles: list[int] = (),
-                    channel_id: int | None = None, **options: Any) -> Interaction:
-        """Someone runs /name with these options."""
+                    channel_id: int | None = None, at: dt.datetime | None = None, **options: Any) -> Interaction:
+        """Someone runs /name with these options (`at`: when, as the interaction's id says; default now)."""
         command, scope = self._command(name)
         data = {
             "id": command["id"],
@@ -310,7 +314,8 @@ class FakeDiscord:
         }
         if scope is not None:
             data["guild_id"] = str(scope)
-        return await self._interaction(2, name, data, user=user, admin=admin, roles=roles, channel_id=channel_id)
+        return await self._interaction(2, name, data, user=user, admin=admin, roles=roles, channel_id=channel_id,
+                                       at=at)
 
     async def autocomplete(self, name: str, option: str, typed: str, *, user: dict) -> list[dict]:
         """Someone types into an option with autocomplete; returns the choices the bot offered."""
@@ -337,12 +342,14 @@ class FakeDiscord:
             self.dms[user_id] = {"id": str(p.snowflake()), "type": 1, "recipients": [user], "last_message_id": None}
         return int(self.dms[user_id]["id"])
 
-    async def post(self, content: str, *, user: dict, channel_id: int | None = None, dm: bool = False) -> dict:
-        """Someone posts a message in a channel, a thread or a DM (mentions are parsed from `<@id>`)."""
+    async def post(self, content: str, *, user: dict, channel_id: int | None = None, dm: bool = False,
+                   at: dt.datetime | None = None) -> dict:
+        """Someone posts a message in a channel, a thread or a DM (mentions are parsed from `<@id>`;
+        `at`: when, as the message's id and timestamp say; default now)."""
         channel_id = self.dm_channel(user) if dm else channel_id or self.channel_id
         mentioned = [int(m) for m in re.findall(r"<@!?(\d+)>", content)]
         mentions = [self.bot_user] if self.bot_id in mentioned else []
-        message = p.message(p.snowflake(), channel_id, user, content, guild_id=None if dm else self.guild_id,
+        message = p.message(p.snowflake(at), channel_id, user, content, guild_id=None if dm else self.guild_id,
                             mentions=mentions, mention_everyone="@everyone" in content)
         self.messages[int(message["id"])] = message
         delivered = dict(message)
@@ -436,6 +443,8 @@ class FakeDiscord:
             return web.Response(status=204)
         if m == "POST" and (match := re.fullmatch(r"/channels/(\d+)/messages", path)):
             return await self._channel_message(int(match[1]), body)
+        if m == "PATCH" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)):
+            return await self._edit_channel_message(int(match[1]), int(match[2]), body)
         if m == "POST" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)):
             return await self._start_thread(int(match[1]), int(match[2]), body)
         return None
@@ -495,8 +504,10 @@ class FakeDiscord:
                 return self._error(405, 0, "405: Method Not Allowed")
             original = self.messages.get(ix.original_id) if ix.original_id else None
             ix.followups_sent += 1
-            if ix.callback_type == 5 and ix.followups_sent == 1 and original is not None and not ix.deleted_original:
-                # The first follow-up after a thinking defer becomes the thinking message.
+            if (ix.callback_type == 5 and ix.followups_sent == 1 and original is not None
+                    and original["flags"] & LOADING):
+                # The first follow-up after a thinking defer becomes the thinking message
+                # (unless that was edited or deleted already: then it is a message of its own).
                 original.update(content=body.get("content") or "", components=body.get("components") or [],
                                 flags=original["flags"] & ~LOADING)
                 original["_payloads"] = original.get("_payloads", []) + [body]
@@ -537,6 +548,21 @@ class FakeDiscord:
             extra = {"message_reference": ref, "type": 19}
         message = self._bot_message(channel_id, body, extra=extra)
         await self.dispatch("MESSAGE_CREATE", self._public(message))  # Discord echoes the bot's own messages
+        return self._json(self._public(message))
+
+    async def _edit_channel_message(self, channel_id: int, message_id: int, body: dict) -> web.Response:
+        message = self.messages.get(message_id)
+        if message is None or int(message["channel_id"]) != channel_id or "_interaction" in message:
+            return self._error(404, 10008, "Unknown Message")
+        if int(message["author"]["id"]) != self.bot_id:
+            return self._error(403, 50005, "Cannot edit a message authored by another user")
+        if "content" in body:
+            message["content"] = body["content"] or ""
+        if "components" in body:
+            message["components"] = body["components"] or []
+        message["edited_timestamp"] = p.now_iso()
+        message["_payloads"] = message.get("_payloads", []) + [body]
+        await self.dispatch("MESSAGE_UPDATE", self._public(message))  # Discord echoes edits too
         return self._json(self._public(message))
 
     async def _start_thread(self, channel_id: int, message_id: int, body: dict) -> web.Response:

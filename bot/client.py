@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from .feedback import FeedbackStore
 from .mentions import Mentions
 from .reindex import Reindexer
 from .replies import APOLOGY, friendly, notify
+from .streaming import EditThrottle
 from .views import VoteButton
 
 log = logging.getLogger(__name__)
@@ -192,15 +194,31 @@ class NewsdeskBot(commands.Bot):
         self,
         question: str,
         *,
+        as_of: dt.date,
         history: list[str] | None = None,
+        show_partial: Callable[[str], Awaitable[None]] | None = None,
         via: str,
         user_id: int,
         guild_id: int | None = None,
         channel_id: int | None = None,
         thread_id: int | None = None,
     ) -> tuple[Answer, int]:
-        """Ask the Newsdesk and record the answer; returns it with the id its feedback buttons carry."""
-        answer = await self.retrieve(self.newsdesk.ask, question, history=history or None)
+        """Ask the Newsdesk and record the answer; returns it with the id its feedback buttons carry.
+
+        `as_of` is the day the question was asked (its message's date). When the Newsdesk's
+        composer streams (an LLM), `show_partial(verified text so far)` is awaited on the event
+        loop as the answer grows, at most once per STREAM_EDIT_SECONDS; the offline composer
+        never streams, so then it is never called.
+        """
+        ask = functools.partial(self.newsdesk.ask, question, as_of=as_of, history=history or None)
+        if show_partial is None or self.settings.stream_edit_seconds <= 0:
+            answer = await self.retrieve(ask)
+        else:
+            throttle = EditThrottle(show_partial, self.settings.stream_edit_seconds)
+            try:
+                answer = await self.retrieve(ask, on_text=throttle.offer_threadsafe)
+            finally:
+                await throttle.finish()
         answer_id = await self.store(
             self.feedback.record_answer,
             via=via,

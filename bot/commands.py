@@ -17,7 +17,7 @@ from retrieval.service import check_question
 
 from . import formatting
 from .checks import admin_only, question_cooldown
-from .replies import NO_MENTIONS, friendly, notify, send
+from .replies import NO_MENTIONS, friendly, notify, replace_reply, send
 from .views import feedback_view
 
 if TYPE_CHECKING:
@@ -59,14 +59,28 @@ class Questions(commands.Cog):
         """Ask a question about the news archive; the answer cites its sources."""
         check_question(question)  # an empty or overlong question gets a private note, not a thinking message
         await interaction.response.defer(thinking=True)
+        shown: list[str] = []
+
+        async def show_partial(text: str) -> None:  # an LLM's answer streaming in: edit the reply
+            content = formatting.render_partial(text)
+            if content not in shown[-1:]:
+                await interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS)
+                shown.append(content)
+
         answer, answer_id = await self.bot.answer(
             question,
+            as_of=interaction.created_at.date(),
+            show_partial=show_partial,
             via="slash",
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
         )
-        await send(interaction, formatting.render_answer(answer), view=feedback_view(answer_id))
+        parts = formatting.render_answer(answer)
+        if shown:
+            await replace_reply(interaction, parts, view=feedback_view(answer_id))
+        else:
+            await send(interaction, parts, view=feedback_view(answer_id))
 
     @app_commands.command()
     @app_commands.describe(
@@ -101,7 +115,9 @@ class Questions(commands.Cog):
             # an id (what autocomplete fills in) or a title: retrieval resolves either
             result = await self.bot.retrieve(self.bot.newsdesk.summarize_article, article.strip())
         elif topic is not None:
-            result = await self.bot.retrieve(self.bot.newsdesk.summarize_topic, topic)
+            result = await self.bot.retrieve(
+                self.bot.newsdesk.summarize_topic, topic, as_of=interaction.created_at.date()
+            )
         else:
             result = await self.bot.retrieve(self.bot.newsdesk.summarize_dates, start, end)
         await send(interaction, formatting.render_summary(result))

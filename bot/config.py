@@ -54,6 +54,12 @@ class BotSettings(BaseSettings):
         True, description="Let /reindex drop indexed articles whose files are gone from those folders."
     )
     reindex_progress_seconds: float = Field(2.0, gt=0, description="How often /reindex edits its progress reply.")
+    stream_edit_seconds: float = Field(
+        1.5,
+        ge=0,
+        description="With an LLM: the least time between edits of a reply while its answer streams in; "
+        "0 = no streaming, post the final answer only.",
+    )
     sources_page_size: int = Field(15, ge=1, le=25, description="Titles per /sources page.")
     warm_up: bool = Field(True, description="Load the model and index before connecting, not on the first question.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, …")

@@ -16,6 +16,7 @@ from retrieval.models import Answer, Citation, IndexReport, SourceInfo, Summary
 
 MESSAGE_LIMIT = 2000
 NOTHING = "I have nothing to show for that."  # never leave a "thinking" message without a reply
+WRITING = " …"  # after the text of an answer that is still streaming in
 
 # Sentence ends: punctuation, closing quotes/brackets, then any [n] markers that cite it.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d+\])*(?=\s)")
@@ -84,6 +85,13 @@ def render_answer(answer: Answer) -> list[str]:
     """The messages for one answer: the text with [n] markers, then its numbered sources."""
     citations = [] if answer.abstained else answer.citations
     return split_message(_with_sources(answer.text, citations, answer.note)) or [NOTHING]
+
+
+def render_partial(text: str) -> str:
+    """An answer still being written: its verified sentences so far, with a mark that more is
+    coming, in one message (while it outgrows one, the first message's worth stays shown)."""
+    parts = split_message(escape_cited(text), MESSAGE_LIMIT - len(WRITING))
+    return parts[0] + WRITING if parts else WRITING.strip()
 
 
 def render_summary(summary: Summary) -> list[str]:

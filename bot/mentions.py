@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -64,6 +65,7 @@ class Mentions(commands.Cog):
         if question is None:
             return
         reply_to = message.channel
+        streamed: list[discord.Message] = []  # the reply an LLM's answer streams into, once there is one
         try:
             if not question:
                 await message.reply(
@@ -79,9 +81,19 @@ class Mentions(commands.Cog):
             reply_to = await self._thread_for(message, question, has_history=bool(history))
             with contextlib.suppress(discord.HTTPException):
                 await reply_to.typing()  # "Newsdesk is typing…" for up to 10 s; nice to have, not needed
+
+            async def show_partial(text: str) -> None:  # an LLM's answer streaming in: post, then edit
+                content = formatting.render_partial(text)
+                if not streamed:
+                    streamed.append(await self._post(message, reply_to, content))
+                elif streamed[0].content != content:
+                    streamed[0] = await streamed[0].edit(content=content, allowed_mentions=NO_MENTIONS)
+
             answer, answer_id = await self.bot.answer(
                 question,
+                as_of=message.created_at.date(),
                 history=history[-HISTORY:],
+                show_partial=show_partial,
                 via="mention",
                 user_id=message.author.id,
                 guild_id=message.guild.id if message.guild else None,
@@ -92,16 +104,17 @@ class Mentions(commands.Cog):
             parts = formatting.render_answer(answer)
             for i, part in enumerate(parts):
                 extra = {"view": feedback_view(answer_id)} if i == len(parts) - 1 else {}
-                if i == 0 and reply_to.id == message.channel.id:
-                    # answering where the question was asked (a thread, a DM): point at the question
-                    await message.reply(part, allowed_mentions=NO_MENTIONS, **extra)
+                if i == 0 and streamed:
+                    await streamed[0].edit(content=part, allowed_mentions=NO_MENTIONS, **extra)
+                elif i == 0:
+                    await self._post(message, reply_to, part, **extra)
                 else:
                     await reply_to.send(part, allowed_mentions=NO_MENTIONS, **extra)
         except NewsdeskError as exc:
-            await self._say(message, reply_to, friendly(exc))
+            await self._say(message, reply_to, friendly(exc), streamed)
         except Exception:
             log.exception("Failed to answer message %s in channel %s", message.id, message.channel.id)
-            await self._say(message, reply_to, APOLOGY)
+            await self._say(message, reply_to, APOLOGY, streamed)
 
     async def _thread_for(self, message: discord.Message, question: str, *, has_history: bool) -> discord.abc.Messageable:
         """Where to answer: the thread the question is in, or a new thread on the question."""
@@ -117,11 +130,21 @@ class Mentions(commands.Cog):
             return channel
 
     @staticmethod
-    async def _say(message: discord.Message, where: discord.abc.Messageable, text: str) -> None:
+    async def _post(message: discord.Message, where: discord.abc.Messageable, text: str, **extra) -> discord.Message:
+        """Post the first message of a reply; answering where the question was asked (a thread,
+        a DM), point at the question."""
+        if where.id == message.channel.id:
+            return await message.reply(text, allowed_mentions=NO_MENTIONS, **extra)
+        return await where.send(text, allowed_mentions=NO_MENTIONS, **extra)
+
+    @classmethod
+    async def _say(cls, message: discord.Message, where: discord.abc.Messageable, text: str,
+                   streamed: Sequence[discord.Message] = ()) -> None:
+        """Tell the user something went wrong; in place of a partly streamed answer, if there is one."""
         try:
-            if where.id == message.channel.id:
-                await message.reply(text, allowed_mentions=NO_MENTIONS)
+            if streamed:
+                await streamed[0].edit(content=text, allowed_mentions=NO_MENTIONS)
             else:
-                await where.send(text, allowed_mentions=NO_MENTIONS)
+                await cls._post(message, where, text)
         except discord.HTTPException:
             log.exception("Could not tell the user about an error in channel %s", where.id)

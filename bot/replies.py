@@ -56,6 +56,22 @@ async def send(
             await interaction.followup.send(part, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra)
 
 
+async def replace_reply(
+    interaction: discord.Interaction,
+    parts: Sequence[str],
+    *,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Put `parts` in place of the interaction's reply (e.g. an answer that streamed into it):
+    the first part edits the reply, the others follow it; `view` goes under the last."""
+    for i, part in enumerate(parts):
+        extra = {"view": view} if view is not None and i == len(parts) - 1 else {}
+        if i == 0:
+            await interaction.edit_original_response(content=part, allowed_mentions=NO_MENTIONS, **extra)
+        else:
+            await interaction.followup.send(part, allowed_mentions=NO_MENTIONS, **extra)
+
+
 async def notify(interaction: discord.Interaction, text: str, *, private: bool = True) -> None:
     """Tell the user something went wrong, privately where Discord allows it.
 

@@ -7,6 +7,7 @@ sent or edited has `allowed_mentions` that ping nobody and that it used no unkno
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
@@ -96,6 +97,8 @@ async def test_ask_defers_at_once_then_answers_with_numbered_sources_and_vote_bu
     assert ix.acked_at - ix.sent_at < ACK_WINDOW
     assert [m["content"] for m in messages] == [BORDER_ANSWER]
     assert messages[0]["id"] == str(ix.original_id)  # the answer took the thinking message's place
+    # one final message, no edits (answers stream only from an LLM composer: test_bot_streaming.py)
+    assert [c.method for c in fake.calls_for(ix)] == ["POST", "POST"]
     assert buttons(messages[0]) == ["newsdesk:vote:1:up", "newsdesk:vote:1:down"]
     assert fake_newsdesk.asked() == [("ask", "Which crossings closed?", None)]
 
@@ -314,6 +317,46 @@ async def test_with_the_message_content_intent_follow_ups_and_ask_channels_need_
     ]
 
 
+# ---------------------------------------------------------------------------------------- the news date of a question
+
+
+async def test_a_question_is_asked_as_of_the_utc_day_its_interaction_was_created(fake_bot, fake_newsdesk):
+    fake = fake_bot.fake
+    user = fake.make_user("uma")
+    for second_around_midnight in (dt.datetime(2023, 12, 20, 23, 59, 59, tzinfo=dt.UTC),
+                                   dt.datetime(2023, 12, 21, 0, 0, 1, tzinfo=dt.UTC)):
+        await answered(fake, await fake.slash("ask", user=user, question="Which crossings closed?",
+                                              at=second_around_midnight))
+    assert fake_newsdesk.dates == [
+        ("ask", "Which crossings closed?", dt.date(2023, 12, 20)),
+        ("ask", "Which crossings closed?", dt.date(2023, 12, 21)),
+    ]
+
+
+async def test_a_mention_and_its_follow_up_are_asked_as_of_their_messages_days(fake_bot, fake_newsdesk):
+    fake = fake_bot.fake
+    vic = fake.make_user("vic")
+    question = await fake.post(f"<@{fake.bot_id}> which crossings closed?", user=vic,
+                               at=dt.datetime(2023, 12, 19, 8, 0, tzinfo=dt.UTC))
+    thread_id = int(question["id"])
+    await thread_answers(fake, thread_id, 1)
+    await fake.post(f"<@{fake.bot_id}> and which one reopened first?", user=vic, channel_id=thread_id,
+                    at=dt.datetime(2024, 1, 5, 17, 30, tzinfo=dt.UTC))
+    await thread_answers(fake, thread_id, 2)
+    assert fake_newsdesk.dates == [
+        ("ask", "which crossings closed?", dt.date(2023, 12, 19)),
+        ("ask", "and which one reopened first?", dt.date(2024, 1, 5)),
+    ]
+
+
+async def test_a_topic_summary_is_as_of_its_interaction_day(fake_bot, fake_newsdesk):
+    fake = fake_bot.fake
+    ix = await fake.slash("summary", user=fake.make_user("wes"), topic="budget",
+                          at=dt.datetime(2023, 11, 3, 12, 0, tzinfo=dt.UTC))
+    await replied(fake, ix)
+    assert fake_newsdesk.dates == [("summarize_topic", "budget", dt.date(2023, 11, 3))]
+
+
 # ---------------------------------------------------------------------------------------- /summary, /sources, /help
 
 
@@ -355,8 +398,6 @@ async def test_summary_of_a_period(fake_bot, fake_newsdesk):
         "[1] **Council \\*votes\\* on the @\u200beveryone budget** — Gazette, 2023-11-02 <https://example.com/council_(budget)>\n"
         "[2] **A very long election story** — Herald, 2023-10-01 <https://example.com/election>"
     )
-    import datetime as dt
-
     assert fake_newsdesk.calls[-1] == ("summarize_dates", dt.date(2023, 10, 1), dt.date(2023, 11, 30))
 
 

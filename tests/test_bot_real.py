@@ -6,6 +6,7 @@ session (`seeded` in bot_fixtures.py); each test has its own fake Discord and bo
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 
 import pytest
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 ACK_WINDOW = 3.0
 CROSSINGS = ["Eagle Pass", "El Paso", "San Ysidro", "Lukeville"]
 SEED_SOURCE = "[1] **Biden, Mexico president agree border crisis needs urgent enforcement** — USA TODAY, 2023-12-21"
+ABSTAIN = "I couldn't find that in the indexed articles."
 
 
 def split_answer(text: str) -> tuple[str, str]:
@@ -58,6 +60,46 @@ async def test_ask_names_the_four_crossings_and_cites_the_usa_today_article(bot_
     assert set(re.findall(r"\[(\d+)\]", body)) == {"1"}  # every claim cites the one source
     assert sources == SEED_SOURCE
     assert run.feedback.stats().questions == 1 and run.feedback.stats().abstained == 0
+    assert [c.method for c in fake.calls_for(ix)] == ["POST", "POST"]  # no LLM: one final message, no edits
+
+
+async def test_a_question_asked_before_the_article_was_published_abstains(bot_factory, seeded):
+    """The seed article is dated 2023-12-21; an article from after a question's day is no evidence."""
+    run = await bot_factory(seeded.newsdesk)
+    fake = run.fake
+    user = fake.make_user("alice")
+    before = await fake.slash("ask", user=user, question="Which crossings closed?",
+                              at=dt.datetime(2023, 12, 20, 23, 59, tzinfo=dt.UTC))
+    after = await fake.slash("ask", user=user, question="Which crossings closed?",
+                             at=dt.datetime(2023, 12, 22, 0, 1, tzinfo=dt.UTC))
+    ((early,), (late,)) = [await answered(fake, before), await answered(fake, after)]
+
+    assert early["content"] == ABSTAIN
+    body, sources = split_answer(late["content"])
+    assert [c for c in CROSSINGS if c in body] == CROSSINGS
+    assert sources == SEED_SOURCE
+    stats = run.feedback.stats()
+    assert (stats.questions, stats.abstained) == (2, 1)
+
+
+async def test_a_mention_before_the_article_abstains_and_a_follow_up_after_it_is_answered(bot_factory, seeded):
+    run = await bot_factory(seeded.newsdesk)
+    fake = run.fake
+    alice = fake.make_user("alice")
+    question = await fake.post(f"<@{fake.bot_id}> Which crossings closed?", user=alice,
+                               at=dt.datetime(2023, 12, 18, 12, 0, tzinfo=dt.UTC))
+    thread_id = int(question["id"])
+    (early,) = await fake.wait_until(lambda: [m for m in fake.channel_messages(thread_id) if m["components"]])
+    assert early["content"] == ABSTAIN
+
+    await fake.post(f"<@{fake.bot_id}> Which crossings closed?", user=alice, channel_id=thread_id,
+                    at=dt.datetime(2023, 12, 23, 12, 0, tzinfo=dt.UTC))
+    _, late = await fake.wait_until(
+        lambda: len(m := [m for m in fake.channel_messages(thread_id) if m["components"]]) == 2 and m
+    )
+    body, sources = split_answer(late["content"])
+    assert [c for c in CROSSINGS if c in body] == CROSSINGS
+    assert sources == SEED_SOURCE
 
 
 async def test_twenty_concurrent_asks_are_all_acknowledged_in_time_and_answered_without_blocking_heartbeats(

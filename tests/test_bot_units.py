@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import threading
+from types import SimpleNamespace
 
+import discord
 import pytest
 
 from bot.checks import QuestionBudget, is_admin
@@ -16,11 +20,13 @@ from bot.formatting import (
     escape,
     escape_cited,
     render_answer,
+    render_partial,
     render_report,
     split_message,
 )
 from bot.logs import RedactToken
 from bot.mentions import thread_name
+from bot.streaming import EditThrottle
 from retrieval.models import Answer, Citation, IndexReport
 
 ZWSP = "\u200b"
@@ -230,3 +236,122 @@ def test_logs_never_show_the_token():
         logger.removeHandler(handler)
     assert [r.getMessage() for r in records] == ["token is [token]", "failed"]
     assert "sekrit.token" not in records[1].exc_text and "ValueError: bad token [token]" in records[1].exc_text
+
+
+# ---------------------------------------------------------------------------------------- streaming
+
+NEVER_AGAIN = 3600.0  # seconds: no second edit fits in a test
+
+
+async def settle() -> None:
+    """Let every task that can run, run (asyncio runs ready callbacks in order: deterministic)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+class Screen:
+    """A `show` that records what it was given; `hold` keeps the next edit in flight until released."""
+
+    def __init__(self):
+        self.shown: list[str] = []
+        self.hold: asyncio.Event | None = None
+        self.fail_with: Exception | None = None
+
+    async def __call__(self, text: str) -> None:
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.shown.append(text)
+
+
+async def test_the_throttle_shows_the_first_text_at_once_and_nothing_more_within_the_interval():
+    screen = Screen()
+    throttle = EditThrottle(screen, NEVER_AGAIN)
+    throttle.offer("one")
+    throttle.offer("one two")  # before the first edit even started: the first text is still shown as it was
+    await settle()
+    assert screen.shown == ["one"]
+    throttle.offer("one two three")
+    await settle()
+    assert screen.shown == ["one"]
+    await asyncio.wait_for(throttle.finish(), 5)  # does not wait out the hour
+    assert screen.shown == throttle.shown == ["one"]
+    throttle.offer("too late")
+    await settle()
+    assert screen.shown == ["one"]
+
+
+async def test_after_the_interval_the_newest_text_is_shown_and_older_ones_are_skipped():
+    screen = Screen()
+    throttle = EditThrottle(screen, 0.01)
+    throttle.offer("a")
+    await settle()
+    throttle.offer("a b")
+    throttle.offer("a b c")
+    await asyncio.wait_for(_until(lambda: len(screen.shown) == 2), 5)
+    await throttle.finish()
+    assert screen.shown == ["a", "a b c"]
+
+
+async def _until(predicate) -> None:
+    while not predicate():
+        await asyncio.sleep(0.001)
+
+
+async def test_finish_waits_for_an_edit_in_flight_so_the_final_edit_comes_after_it():
+    screen = Screen()
+    screen.hold = asyncio.Event()
+    throttle = EditThrottle(screen, NEVER_AGAIN)
+    throttle.offer("partial")
+    await settle()
+    finishing = asyncio.ensure_future(throttle.finish())
+    await settle()
+    assert not finishing.done() and screen.shown == []
+    screen.hold.set()
+    await asyncio.wait_for(finishing, 5)
+    assert screen.shown == ["partial"]
+
+
+async def test_texts_offered_from_a_worker_thread_reach_the_loop():
+    screen = Screen()
+    throttle = EditThrottle(screen, NEVER_AGAIN)
+    worker = threading.Thread(target=throttle.offer_threadsafe, args=("from a thread",))
+    worker.start()
+    worker.join()
+    await settle()
+    await throttle.finish()
+    assert screen.shown == ["from a thread"]
+
+
+async def test_a_failed_edit_stops_the_edits_but_not_the_answer(caplog):
+    screen = Screen()
+    screen.fail_with = discord.HTTPException(SimpleNamespace(status=429, reason="Too Many Requests"), "slow down")
+    throttle = EditThrottle(screen, 0.01)
+    with caplog.at_level(logging.INFO, logger="bot.streaming"):
+        throttle.offer("a")
+        await settle()
+        screen.fail_with = None
+        throttle.offer("a b")
+        await asyncio.sleep(0.05)  # long past the interval: "a b" would have been shown by now
+        await throttle.finish()  # raises nothing
+    assert screen.shown == []
+    assert [r.getMessage() for r in caplog.records if r.name == "bot.streaming"] == [
+        "Stopped streaming an answer: an edit failed (429 Too Many Requests (error code: 0): slow down)"
+    ]
+
+
+def test_the_interval_must_be_positive():
+    async def make():
+        EditThrottle(Screen(), 0)
+
+    with pytest.raises(ValueError, match="the interval between edits must be positive, not 0"):
+        asyncio.run(make())
+
+
+def test_a_partial_answer_is_escaped_marked_as_unfinished_and_fits_one_message():
+    assert render_partial("The *council* met. [1]") == "The \\*council\\* met. [1] …"
+    long = " ".join(f"Sentence {i} is here. [1]" for i in range(200))
+    shown = render_partial(long)
+    assert len(shown) <= MESSAGE_LIMIT and shown.endswith("[1] …")
+    assert long.startswith(shown.removesuffix(" …"))

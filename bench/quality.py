@@ -70,7 +70,7 @@ SEARCH_K = 30  # chunks asked of our search (at most 2 per article): enough for 
 BASELINE_K = 50  # chunks asked of each baseline before reducing them to articles
 QUICK_WEEKS = 2
 QUICK_LOOKBACK_DAYS = 7  # quick mode keeps articles dated this long before its first question
-SWEEP = [round(0.15 + 0.025 * i, 3) for i in range(17)]  # 0.15 … 0.55
+SWEEP = [round(0.20 + 0.025 * i, 3) for i in range(23)]  # 0.20 … 0.75
 
 out = Console(highlight=False)
 if not out.is_terminal:
@@ -389,7 +389,7 @@ SYSTEMS = [("ours", "ours"), ("bm25", "BM25 alone"), ("dense", "dense alone"),
 
 
 def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, removed_chunks: int,
-               desk, dataset: Path, weeks: int | None, with_sweep: bool) -> dict:
+               desk, dataset: Path, weeks: int | None, with_sweep: bool, load: list[float]) -> dict:
     n = len(outcomes)
     systems = {key: retrieval_figures([o.ranks.get(key) for o in outcomes]) for key, _ in SYSTEMS
                if all(key in o.ranks for o in outcomes)}
@@ -406,6 +406,8 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "dataset": str(dataset), "mode": f"first {weeks} weeks" if weeks else "full", "questions": n,
         "articles_indexed": index_meta.get("articles"), "chunks_indexed": index_meta.get("chunks"),
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, {_cpu_name()}",
+        "load_average_1min": [round(x, 2) for x in load],  # when the questions were asked, and at the end
+        "code": code_state(),
         "retrieval": systems,
         "answers": {
             "exact_option": sum(o.exact for o in outcomes) / n,
@@ -431,6 +433,21 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
     return figures
 
 
+def code_state() -> str:
+    """The commit measured, and whether retrieval/ had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=True)
+            return done.stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    return commit + (" + uncommitted changes in retrieval/" if git("status", "--porcelain", "--", "retrieval") else "")
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -447,10 +464,12 @@ def _pct(x: float | None) -> str:
 
 def print_table(f: dict) -> None:
     shown = [(key, label) for key, label in SYSTEMS if key in f["retrieval"]]
+    load = " → ".join(map(str, f["load_average_1min"]))
     table = Table(title=f"Newsdesk quality — {Path(f['dataset']).name} ({f['mode']}): {f['questions']} questions, "
                         f"{f['articles_indexed']} articles, {f['chunks_indexed']} chunks",
-                  caption=f"{f['machine']}. Baselines' exact option: a naive answer (the sentence of their top chunk "
-                          "sharing most words with the question). 'as-of': with our date filter.")
+                  caption=f"{f['code']}; {f['machine']}, load average {load}. Baselines' exact option: a naive "
+                          "answer (the sentence of their top chunk sharing most words with the question). "
+                          "'as-of': with our date filter.")
     table.add_column("metric", no_wrap=True)
     for _, label in shown:
         table.add_column(label, justify="right")
@@ -539,10 +558,13 @@ def main(
         if not no_baselines:
             with err.status("building the BM25 baseline…"):
                 lexical = bm25_baseline(desk)
+        load = [os.getloadavg()[0]]  # latency is only comparable on an otherwise idle machine
         outcomes = ask_all(desk, questions, texts, lexical, "asking")
         removed_chunks = removed_gold_pass(desk, settings, questions, texts, outcomes)
+        load.append(os.getloadavg()[0])
 
-    figures = figures_of(outcomes, index_meta, ingest, removed_chunks, desk, dataset, weeks, sweep_abstention)
+    figures = figures_of(outcomes, index_meta, ingest, removed_chunks, desk, dataset, weeks, sweep_abstention,
+                         load)
     if details:
         with details.open("w", encoding="utf-8") as fh:
             for o in outcomes:

@@ -26,6 +26,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# The quality benchmark's inner loop (two weeks of the dev set); see the README's Quality section.
+bench: $(STAMP)
+	$(BIN)/python bench/quality.py --quick
+
 chat: $(STAMP)
 	$(BIN)/newsdesk chat
 

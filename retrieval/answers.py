@@ -28,7 +28,7 @@ ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 class ComposerOptions:
     # Abstain when no passage reaches this cosine similarity to the question. Calibrated on
     # the RealTimeQA dev set with bench/quality.py (see the README's Quality section).
-    min_similarity: float = 0.30
+    min_similarity: float = 0.35
     passages_considered: int = 6
     max_sentences: int = 4
     relative_cutoff: float = 0.65  # keep further sentences scoring at least this share of the best

@@ -38,6 +38,7 @@ from .llm import (
 )
 from .models import Answer, Passage, Summary
 from .search import passage_from
+from .summaries import pick_period_articles
 from .verify import Checked, Evidence, StreamVerifier, Verified, Verifier, render
 
 if TYPE_CHECKING:
@@ -107,16 +108,8 @@ def period_passages(docs: Sequence[StoredArticle], chunks_of: Callable[[str], Se
                     limit: int = 24) -> list[Passage]:
     """The opening chunk of up to `limit` articles of a period, by date; with more articles,
     days are covered evenly (round-robin), as in the offline period summary."""
-    by_day: dict[str, list[StoredArticle]] = {}
-    for doc in sorted(docs, key=lambda d: (d.date, -len(d.chunk_ids), d.doc_id)):
-        by_day.setdefault(doc.date, []).append(doc)
-    picked: list[StoredArticle] = []
-    while len(picked) < limit and any(by_day.values()):
-        for day in sorted(by_day):
-            if by_day[day] and len(picked) < limit:
-                picked.append(by_day[day].pop(0))
     found = []
-    for doc in sorted(picked, key=lambda d: (d.date, d.doc_id)):
+    for doc in pick_period_articles(docs, limit):
         chunks = article_passages(chunks_of(doc.doc_id))
         if chunks:
             found.append(chunks[0])

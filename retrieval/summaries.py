@@ -79,13 +79,9 @@ def summarize_topic(topic: str, passages: Sequence[Passage], embeddings: Embeddi
                    points=lines)
 
 
-def summarize_period(since: dt.date, until: dt.date, docs: Sequence[StoredArticle],
-                     chunks_of, limit: int = 12) -> Summary:
-    """What happened between two dates: one key sentence per article, by date.
-
-    With more articles than `limit`, dates are covered evenly (round-robin over days) so a
-    busy day does not crowd out the rest of the period.
-    """
+def pick_period_articles(docs: Sequence[StoredArticle], limit: int) -> list[StoredArticle]:
+    """Up to `limit` articles of a period, by date. With more, days are covered evenly
+    (round-robin over days, longer articles first) so a busy day does not crowd out the rest."""
     by_day: dict[str, list[StoredArticle]] = {}
     for doc in sorted(docs, key=lambda d: (d.date, -len(d.chunk_ids), d.doc_id)):
         by_day.setdefault(doc.date, []).append(doc)
@@ -94,9 +90,14 @@ def summarize_period(since: dt.date, until: dt.date, docs: Sequence[StoredArticl
         for day in sorted(by_day):
             if by_day[day] and len(picked) < limit:
                 picked.append(by_day[day].pop(0))
-    picked.sort(key=lambda d: (d.date, d.doc_id))
+    return sorted(picked, key=lambda d: (d.date, d.doc_id))
+
+
+def summarize_period(since: dt.date, until: dt.date, docs: Sequence[StoredArticle],
+                     chunks_of, limit: int = 12) -> Summary:
+    """What happened between two dates: one key sentence per article, by date."""
     chosen = []
-    for doc in picked:
+    for doc in pick_period_articles(docs, limit):
         chosen += key_sentences(chunks_of(doc.doc_id), 1)
     marked, citations = cite(chosen)
     lines = [f"{c.passage.date}: {m}" for c, m in zip(chosen, marked)]

@@ -128,6 +128,19 @@ def _run_batch(path: Path, run) -> None:
         print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
+def _one_or_batch(text: str | None, as_of: str | None, batch: Path | None, what: str, run, to_json):
+    """`run(text, as_of)` once, or for every line of `batch` (printing JSON lines); None after a batch."""
+    if batch:
+        _run_batch(batch, lambda q, d: to_json(run(q, d)))
+        return None
+    if text is None:
+        _fail(f"give {what}, or --batch FILE", 2)
+    try:
+        return run(text, _date(as_of))
+    except NewsdeskError as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def index(ctx: typer.Context,
           paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .md, .html, .jsonl, .jsonl.gz).")],
@@ -159,15 +172,10 @@ def ask(ctx: typer.Context, question: Annotated[Optional[str], typer.Argument(he
         k: K = 8, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
     """Answer a question with quotes from the indexed articles, each cited."""
     desk = _state(ctx).desk
-    if batch:
-        _run_batch(batch, lambda q, d: desk.ask(q, k=k, as_of=d).to_dict())
+    answer = _one_or_batch(question, as_of, batch, "a question", lambda q, d: desk.ask(q, k=k, as_of=d),
+                           lambda a: a.to_dict())
+    if answer is None:
         return
-    if question is None:
-        _fail("give a question, or --batch FILE", 2)
-    try:
-        answer = desk.ask(question, k=k, as_of=_date(as_of))
-    except NewsdeskError as exc:
-        _fail(str(exc))
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
@@ -186,15 +194,11 @@ def search(ctx: typer.Context, query: Annotated[Optional[str], typer.Argument(he
            k: K = 10, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
     """Show the passages that best match a query, best first."""
     desk = _state(ctx).desk
-    if batch:
-        _run_batch(batch, lambda q, d: _search_result(q, desk.search(q, k=k, as_of=d)))
+    found = _one_or_batch(query, as_of, batch, "a query", lambda q, d: (q, desk.search(q, k=k, as_of=d)),
+                          lambda result: _search_result(*result))
+    if found is None:
         return
-    if query is None:
-        _fail("give a query, or --batch FILE", 2)
-    try:
-        passages = desk.search(query, k=k, as_of=_date(as_of))
-    except NewsdeskError as exc:
-        _fail(str(exc))
+    passages = found[1]
     if as_json:
         print(json.dumps(_search_result(query, passages), ensure_ascii=False))
         return

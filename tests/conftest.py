@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import shutil
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,14 @@ SEED_ID = "000_71643a21d7a48199.txt"
 
 
 class HashEmbeddings(Embeddings):
-    """A deterministic stand-in: a text becomes the counts of its words hashed into 64
-    buckets, normalised. Texts sharing words are similar; no model is loaded."""
+    """A deterministic stand-in: a text becomes the counts of its tokens hashed into `dims`
+    buckets, normalised, so the cosine of two texts measures their shared tokens. Tokens are
+    lower-cased words by default; pass `tokens=retrieval.lexical.terms` for stemmed content
+    words. No model is loaded."""
 
-    dims = 64
+    def __init__(self, dims: int = 64, tokens: Callable[[str], list[str]] = lambda text: text.lower().split()):
+        self.dims = dims
+        self.tokens = tokens
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return [self._embed(t) for t in texts]
@@ -33,8 +38,8 @@ class HashEmbeddings(Embeddings):
 
     def _embed(self, text: str) -> list[float]:
         vector = [0.0] * self.dims
-        for word in text.lower().split():
-            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1.0
+        for token in self.tokens(text):
+            vector[zlib.crc32(token.encode()) % self.dims] += 1.0
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0
         return [v / norm for v in vector]
 

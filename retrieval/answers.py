@@ -8,7 +8,6 @@ composer abstains instead.
 
 from __future__ import annotations
 
-import re
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .lexical import terms, words
+from .lexical import terms
 from .models import Answer, Citation, Passage
 from .sentences import sentence_spans
 
@@ -37,32 +36,9 @@ class ComposerOptions:
     dense_weight: float = 0.55
     lexical_weight: float = 0.35
     rank_weight: float = 0.10
-    answer_type_weight: float = 0.0  # for a sentence holding the kind of thing asked for
     # Embedding sentences is the composer's main cost: only the best `dense_candidates` by
-    # the cheap features (shared words, passage rank, answer type) are embedded and rescored.
+    # the cheap features (shared rare words, passage rank) are embedded and rescored.
     dense_candidates: int = 12
-
-
-_NUMBER_QUESTION = re.compile(r"^(how (many|much|long|old|far|big|high)|what (percentage|percent|number|share|amount))\b", re.I)
-_WHEN_QUESTION = re.compile(r"^(when|what (year|month|day|date))\b", re.I)
-_MONTHS = r"(January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
-_DATE_WORDS = re.compile(rf"\b({_MONTHS}|(19|20)\d\d|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
-
-
-def answer_type_match(question: str, sentence: str) -> float:
-    """1.0 when the sentence holds the kind of thing the question asks for, else 0.0.
-
-    A number for "how many", a date for "when", otherwise a name the question does not
-    already contain (the entity asked for: "which continent" -> "Europe").
-    """
-    if _NUMBER_QUESTION.match(question):
-        return 1.0 if re.search(r"\d", sentence) else 0.0
-    if _WHEN_QUESTION.match(question):
-        return 1.0 if _DATE_WORDS.search(sentence) else 0.0
-    asked = set(words(question))
-    names = [n for n in _NAME.findall(sentence) if not set(words(n)) <= asked]
-    return 1.0 if names else 0.0
 
 
 @dataclass(frozen=True)
@@ -109,8 +85,6 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
     for passage, start, end, text in found:
         overlap = sum(weights[t] for t in weights.keys() & set(terms(text))) / total if total else 0.0
         score = options.lexical_weight * overlap + options.rank_weight / (1.0 + rank_of[passage.chunk_id])
-        if options.answer_type_weight:
-            score += options.answer_type_weight * answer_type_match(question, text)
         cheap.append(Candidate(passage, start, end, text, score, 0.0))
     cheap.sort(key=lambda c: -c.score)
     if not options.dense_weight:

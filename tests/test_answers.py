@@ -61,6 +61,12 @@ def test_follow_up_uses_the_thread_history(seed_desk):
     assert not followed.abstained and "López Obrador" in followed.text
 
 
+def test_a_long_thread_never_makes_a_follow_up_too_long(seed_desk):
+    earlier = ["Which crossings closed at the border in Texas and Arizona? " * 7] * 2  # ~420 characters each
+    answer = seed_desk.ask("Which crossings closed?", history=earlier)
+    assert not answer.abstained and "Lukeville" in answer.text
+
+
 @pytest.mark.parametrize("question,message", [
     ("", "Please ask a question"),
     ("   \n ", "Please ask a question"),

@@ -22,6 +22,8 @@ Definitions, so the numbers can be checked by hand:
   the cited article's text as the dataset has it. Must be 0.
 - abstention: a copy of the index without every question's gold articles (their chunks
   deleted through the store, nothing re-embedded); every question is asked again there.
+  Other articles often still hold the answer, so that pass also counts the answers that
+  are still right and those that are not ("answers without the option").
 - baselines: "BM25 alone" is bm25s (retrieval.lexical.LexicalIndex) over the same chunk
   texts with their titles; "dense alone" is a plain langchain-chroma `similarity_search`
   on the same collection, as in LangChain's RAG tutorial. Both are shown as-is and with the
@@ -70,7 +72,7 @@ SEARCH_K = 30  # chunks asked of our search (at most 2 per article): enough for 
 BASELINE_K = 50  # chunks asked of each baseline before reducing them to articles
 QUICK_WEEKS = 2
 QUICK_LOOKBACK_DAYS = 7  # quick mode keeps articles dated this long before its first question
-SWEEP = [round(0.20 + 0.025 * i, 3) for i in range(23)]  # 0.20 … 0.75
+SWEEP = [0.0] + [round(0.40 + 0.025 * i, 3) for i in range(17)]  # min_evidence: none, 0.40 … 0.80
 
 out = Console(highlight=False)
 if not out.is_terminal:
@@ -198,18 +200,26 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def sweep(best_answerable: Sequence[float], best_removed: Sequence[float], exact_at: Sequence[bool],
-          thresholds: Sequence[float] = SWEEP) -> list[dict]:
-    """For each threshold: abstain-on-removed-gold, wrongly-abstain-on-answerable, exact option."""
-    rows = []
-    for t in thresholds:
-        rows.append({
-            "threshold": t,
-            "abstain_removed_gold": sum(s < t for s in best_removed) / max(1, len(best_removed)),
-            "wrongly_abstain_answerable": sum(s < t for s in best_answerable) / max(1, len(best_answerable)),
-            "exact_option": sum(e and s >= t for e, s in zip(exact_at, best_answerable)) / max(1, len(exact_at)),
-        })
-    return rows
+def abstains(similarity: float, evidence: float | None, min_similarity: float, min_evidence: float) -> bool:
+    """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds."""
+    return similarity < min_similarity or evidence is None or evidence < min_evidence
+
+
+def sweep(answerable: Sequence[tuple[float, float | None]], removed: Sequence[tuple[float, float | None]],
+          exact_at: Sequence[bool], min_similarity: float, thresholds: Sequence[float] = SWEEP) -> list[dict]:
+    """For each `min_evidence` threshold (the cosine gate fixed at `min_similarity`):
+    abstain-on-removed-gold, wrongly-abstain-on-answerable, exact option. Each ask is
+    (best passage similarity, best sentence score or None when none was scored)."""
+    def share(asks, t):
+        return sum(abstains(s, e, min_similarity, t) for s, e in asks) / max(1, len(asks))
+
+    return [{
+        "threshold": t,
+        "abstain_removed_gold": share(removed, t),
+        "wrongly_abstain_answerable": share(answerable, t),
+        "exact_option": sum(x and not abstains(s, e, min_similarity, t)
+                            for x, (s, e) in zip(exact_at, answerable)) / max(1, len(exact_at)),
+    } for t in thresholds]
 
 
 # -- the index cache ---------------------------------------------------------------------------
@@ -264,10 +274,12 @@ class Outcome:
     wrong_citations: int = 0
     abstained: bool = False
     best_similarity: float = 0.0
+    evidence: float | None = None
     latency_ms: float = 0.0
     abstained_removed: bool = False
     exact_removed: bool = False  # right without its gold articles: another article has it too
     best_similarity_removed: float = 0.0
+    evidence_removed: float | None = None
     answer: str = ""
     answer_removed: str = ""
 
@@ -294,6 +306,7 @@ def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: Lex
             o.cited_right = any(c.doc_id in q.gold for c in answer.citations)
             o.wrong_citations = wrong_citations(answer, texts)
             o.best_similarity = best_similarity(answer, considered)
+            o.evidence = answer.evidence
             if lexical is not None:
                 baselines(desk, lexical, q, o)
             outcomes.append(o)
@@ -347,6 +360,7 @@ def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Questio
                 o.exact_removed = not answer.abstained and exact_option(answer.text, o.question)
                 o.answer_removed = answer.text
                 o.best_similarity_removed = best_similarity(answer, considered)
+                o.evidence_removed = answer.evidence
                 o.wrong_citations += wrong_citations(answer, texts)
     return len(doomed)
 
@@ -397,11 +411,13 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         if key != "ours":
             systems[key]["naive_exact_option"] = sum(o.naive_exact[key] for o in outcomes) / n
     latencies = [o.latency_ms for o in outcomes]
-    answerable = [o.best_similarity for o in outcomes]
-    removed = [o.best_similarity_removed for o in outcomes]
-    threshold = desk.composer.options.min_similarity
-    disagreements = sum((o.best_similarity < threshold) != o.abstained for o in outcomes) + sum(
-        (o.best_similarity_removed < threshold) != o.abstained_removed for o in outcomes)
+    answerable = [(o.best_similarity, o.evidence) for o in outcomes]
+    removed = [(o.best_similarity_removed, o.evidence_removed) for o in outcomes]
+    options = desk.composer.options
+    disagreements = sum(abstains(s, e, options.min_similarity, options.min_evidence) != o.abstained
+                        for (s, e), o in zip(answerable, outcomes)) + sum(
+        abstains(s, e, options.min_similarity, options.min_evidence) != o.abstained_removed
+        for (s, e), o in zip(removed, outcomes))
     figures = {
         "dataset": str(dataset), "mode": f"first {weeks} weeks" if weeks else "full", "questions": n,
         "articles_indexed": index_meta.get("articles"), "chunks_indexed": index_meta.get("chunks"),
@@ -415,12 +431,16 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
             "wrong_citations": sum(o.wrong_citations for o in outcomes),
         },
         "abstention": {
-            "min_similarity": threshold,
+            "min_similarity": options.min_similarity,
+            "min_evidence": options.min_evidence,
             "abstain_on_removed_gold": sum(o.abstained_removed for o in outcomes) / n,
             "exact_option_on_removed_gold": sum(o.exact_removed for o in outcomes) / n,
+            # What a user would be misled by: an answer without the right option.
+            "answer_without_option_on_removed_gold": sum(
+                not o.abstained_removed and not o.exact_removed for o in outcomes) / n,
             "wrongly_abstain_on_answerable": sum(o.abstained for o in outcomes) / n,
             "gold_chunks_removed": removed_chunks,
-            # The sweep assumes the composer abstains iff best similarity < min_similarity.
+            # The sweep assumes the composer's rule: see `abstains`.
             "sweep_rule_disagreements": disagreements,
         },
         "latency_ms": {"ask_p50": percentile(latencies, 50), "ask_p95": percentile(latencies, 95)},
@@ -429,7 +449,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "ingest": ingest,
     }
     if with_sweep:
-        figures["abstention_sweep"] = sweep(answerable, removed, [o.exact for o in outcomes])
+        figures["abstention_sweep"] = sweep(answerable, removed, [o.exact for o in outcomes], options.min_similarity)
     return figures
 
 
@@ -481,9 +501,11 @@ def print_table(f: dict) -> None:
                   *[_pct(f["retrieval"][key].get("naive_exact_option")) for key, _ in shown[1:]])
     table.add_row("cited right (≥1 gold citation)", _pct(a["cited_right"]), *blank)
     table.add_row("wrong citations, both passes (must be 0)", str(a["wrong_citations"]), *blank)
-    table.add_row(f"abstains, gold removed (min_sim {ab['min_similarity']})",
+    table.add_row(f"abstains, gold removed (min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']})",
                   _pct(ab["abstain_on_removed_gold"]), *blank)
     table.add_row("  still exact option, gold removed", _pct(ab["exact_option_on_removed_gold"]), *blank)
+    table.add_row("  answers without the option, gold removed", _pct(ab["answer_without_option_on_removed_gold"]),
+                  *blank)
     table.add_row("wrongly abstains, answerable", _pct(ab["wrongly_abstain_on_answerable"]), *blank)
     table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
     index_time = "unknown" if idx["seconds"] is None else f"{idx['seconds']:.0f}"
@@ -495,13 +517,13 @@ def print_table(f: dict) -> None:
     if idx["note"]:
         out.print(f"[dim]index: {idx['note']}[/]")
     if ab["sweep_rule_disagreements"]:
-        out.print(f"[yellow]warning:[/] the composer's abstentions differ from 'best similarity < min_similarity' "
+        out.print(f"[yellow]warning:[/] the composer's abstentions differ from the replayed rule "
                   f"on {ab['sweep_rule_disagreements']} asks: the sweep below is not exact")
 
 
 def print_sweep(rows: list[dict], current: float) -> None:
-    table = Table(title="Abstention trade-off (composer min_similarity, one pass)")
-    for name in ("min_similarity", "abstains, gold removed", "wrongly abstains, answerable", "exact option"):
+    table = Table(title="Abstention trade-off (composer min_evidence, min_similarity fixed; one pass)")
+    for name in ("min_evidence", "abstains, gold removed", "wrongly abstains, answerable", "exact option"):
         table.add_column(name, justify="right")
     for r in rows:
         mark = " ←" if math.isclose(r["threshold"], current) else ""
@@ -574,6 +596,7 @@ def main(
                     "best_similarity": round(o.best_similarity, 4), "latency_ms": round(o.latency_ms, 1),
                     "abstained_removed": o.abstained_removed, "exact_removed": o.exact_removed,
                     "best_similarity_removed": round(o.best_similarity_removed, 4),
+                    "evidence": o.evidence, "evidence_removed": o.evidence_removed,
                     "answer": o.answer, "answer_removed": o.answer_removed,
                 }, ensure_ascii=False) + "\n")
     if as_json:
@@ -581,7 +604,7 @@ def main(
         return
     print_table(figures)
     if sweep_abstention:
-        print_sweep(figures["abstention_sweep"], figures["abstention"]["min_similarity"])
+        print_sweep(figures["abstention_sweep"], figures["abstention"]["min_evidence"])
 
 
 if __name__ == "__main__":

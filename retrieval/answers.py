@@ -2,21 +2,23 @@
 
 No language model: every sentence of an answer is verbatim article text, followed by the
 number of the source it comes from, so an answer can be wrong only by quoting the wrong
-sentence, never by inventing one. When the best evidence is too far from the question, the
-composer abstains instead.
+sentence, never by inventing one. The composer abstains instead when no passage is close to
+the question (cosine similarity), or when no sentence of them answers it well enough (the
+best sentence's score): two signals, each calibrated on its own scale.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .lexical import terms
+from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage
 from .sentences import sentence_spans
 
@@ -25,9 +27,11 @@ ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 
 @dataclass(frozen=True)
 class ComposerOptions:
-    # Abstain when no passage reaches this cosine similarity to the question. Calibrated on
-    # the RealTimeQA dev set with bench/quality.py (see the README's Quality section).
+    # Abstain when no passage reaches this cosine similarity to the question, or when the
+    # best sentence's score (below) stays under `min_evidence`. Both are calibrated on the
+    # RealTimeQA dev set with bench/quality.py (see the README's Quality section).
     min_similarity: float = 0.35
+    min_evidence: float = 0.575
     passages_considered: int = 6
     max_sentences: int = 4
     relative_cutoff: float = 0.65  # keep further sentences scoring at least this share of the best
@@ -36,6 +40,8 @@ class ComposerOptions:
     dense_weight: float = 0.55
     lexical_weight: float = 0.35
     rank_weight: float = 0.10
+    # A sentence that holds what the question asks for (see `offers_answer`) gains this much.
+    answer_weight: float = 0.10
     # Embedding sentences is the composer's main cost: only the best `dense_candidates` by
     # the cheap features (shared rare words, passage rank) are embedded and rescored.
     dense_candidates: int = 12
@@ -72,9 +78,33 @@ def uniform_idf(term: str) -> float:
     return 1.0
 
 
+# "How many …?" is answered by a number; other questions by a name or a number.
+_ASKS_QUANTITY = re.compile(
+    r"\b(?:how (?:many|much|long|old|far|often)|what (?:percentage|percent|share|fraction|number|amount|age|price)"
+    r"|approximately)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
+_NAME = re.compile(r"\b[A-Z][\w’'&.-]+")
+
+
+def offers_answer(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds the kind of thing `question` asks for that the question does
+    not already name: a number for a quantity question, else a name or a number.
+
+    The commonest wrong pick is a sentence that restates the question ("Netflix said the
+    popular show is green lit for a second season") instead of answering it ("“Squid Game”
+    is officially coming back"); such a sentence adds no new name or number.
+    """
+    numbers = {n for n in _NUMBER.findall(sentence) if n not in question}
+    if _ASKS_QUANTITY.search(question):
+        return bool(numbers)
+    asked = set(words(question)) | STOPWORDS
+    return bool(numbers) or any(w not in asked for name in _NAME.findall(sentence) for w in words(name))
+
+
 def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embeddings,
                    options: ComposerOptions, idf: Callable[[str], float] = uniform_idf) -> list[Candidate]:
-    """Sentences of the passages, best answer first: meaning, shared rare words, passage rank."""
+    """Sentences of the passages, best answer first: meaning, shared rare words, passage
+    rank, and whether they hold the kind of answer asked for."""
     found = candidate_sentences(passages, options.min_sentence_chars)
     if not found:
         return []
@@ -84,7 +114,8 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
     cheap = []
     for passage, start, end, text in found:
         overlap = sum(weights[t] for t in weights.keys() & set(terms(text))) / total if total else 0.0
-        score = options.lexical_weight * overlap + options.rank_weight / (1.0 + rank_of[passage.chunk_id])
+        score = (options.lexical_weight * overlap + options.rank_weight / (1.0 + rank_of[passage.chunk_id])
+                 + options.answer_weight * offers_answer(question, text))
         cheap.append(Candidate(passage, start, end, text, score, 0.0))
     cheap.sort(key=lambda c: -c.score)
     if not options.dense_weight:
@@ -152,10 +183,18 @@ class Composer:
         considered = list(passages[: opts.passages_considered])
         best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
         if not considered or best < opts.min_similarity:
-            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages))
-        chosen = select(rank_sentences(query or question, considered, self.embeddings, opts, self.idf), opts)
-        if not chosen:
-            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages))
-        marked, citations = cite(chosen)
+            return abstention(question, passages)
+        ranked = rank_sentences(query or question, considered, self.embeddings, opts, self.idf)
+        if not ranked:
+            return abstention(question, passages)
+        evidence = ranked[0].score
+        if evidence < opts.min_evidence:
+            return abstention(question, passages, evidence)
+        marked, citations = cite(select(ranked, opts))
         return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
-                      passages=list(passages))
+                      passages=list(passages), evidence=evidence)
+
+
+def abstention(question: str, passages: Sequence[Passage], evidence: float | None = None) -> Answer:
+    return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=list(passages),
+                  evidence=evidence)

@@ -75,6 +75,10 @@ class Answer:
     citations: list[Citation]
     passages: list[Passage]
     note: str = ""  # e.g. why an LLM answer fell back to quotes
+    # How well the best quoted sentence answers the question: the offline composer's
+    # sentence score (retrieval/answers.py), the second abstention signal. None when no
+    # sentence was scored (an LLM answer, or nothing close enough to the question).
+    evidence: float | None = None
 
     def to_dict(self) -> dict:
         result = {

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from retrieval.answers import ABSTAIN_TEXT
+from retrieval.answers import ABSTAIN_TEXT, offers_answer
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -47,6 +47,37 @@ def test_unanswerable_question_abstains(seed_desk):
     assert answer.abstained
     assert answer.text == ABSTAIN_TEXT
     assert answer.citations == []
+
+
+@pytest.mark.parametrize("question", ["Who is the new border patrol chief?", "Which cartel controls the border?"])
+def test_on_topic_question_the_article_does_not_answer_abstains(seed_desk, question):
+    # Close enough in meaning to pass the similarity gate; no sentence answers it.
+    answer = seed_desk.ask(question)
+    options = seed_desk.composer.options
+    assert max(p.dense_similarity for p in answer.passages) >= options.min_similarity
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+    assert answer.evidence is not None and answer.evidence < options.min_evidence
+
+
+def test_an_answer_reports_its_evidence(seed_desk):
+    answer = seed_desk.ask("Which crossings closed?")
+    assert answer.evidence >= seed_desk.composer.options.min_evidence
+    assert seed_desk.ask("Who won the 2022 World Cup?").evidence is None  # the similarity gate fired first
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    # A "which" question is answered by a name the question does not hold…
+    ("Which show was green lit for a new season?", "“Squid Game” is officially coming back.", True),
+    ("Which show was green lit for a new season?", "The popular show was green lit for a new season.", False),
+    ("Which show did Netflix renew?", "Netflix renewed the show.", False),  # a name already asked about
+    # …or by a number; a quantity question only by a number it does not already hold.
+    ("How many reservists will Russia call up?", "Russia will call up 300,000 reservists.", True),
+    ("How many reservists will Russia call up?", "Russia will call up more Reservists Soon.", False),
+    ("Approximately how much did the 1952 card sell for?", "The 1952 card sold at auction.", False),
+    ("Approximately how much did the 1952 card sell for?", "The card sold for $12.6 million.", True),
+])
+def test_offers_answer(question, sentence, expected):
+    assert offers_answer(question, sentence) is expected
 
 
 def test_articles_after_the_as_of_date_are_not_evidence(seed_desk):

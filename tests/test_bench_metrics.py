@@ -1,0 +1,86 @@
+"""The benchmark's metrics (bench/quality.py), checked by hand: the README's Quality
+figures are only as good as these functions."""
+
+import datetime as dt
+import sys
+
+import pytest
+
+from retrieval.models import Answer, Citation
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import quality  # noqa: E402  (a script beside the package, imported by path)
+
+Q = quality.Question(id="q1", date=dt.date(2022, 7, 1), text="Which continent will require a common charger?",
+                     choices=("Europe", "North America", "Asia", "Africa"), answer="Europe",
+                     gold=frozenset({"gold-a", "gold-b"}))
+
+
+@pytest.mark.parametrize("text, option, expected", [
+    ("The EUROPE-wide rule", "Europe", True),  # case
+    ("It sold for $12.6 million.", "$12.6 million", True),
+    ("It sold for $12.6 million.", "12", False),  # not a prefix of a decimal
+    ("In 2012 it began.", "12", False),  # not inside a longer number
+    ("He said “Squid Game” is back.", "“Squid Game”", True),  # the option's own quotes are dropped
+    ("He said 'Squid Game' is back.", "“Squid Game”", True),  # curly and straight quotes are equal
+    ("Bed   Bath\n& Beyond closes stores.", "Bed Bath & Beyond", True),  # whitespace
+    ("Europeans will pay less.", "Europe", False),  # word boundaries
+    ("six months", "6", False),  # no number words: the metric is strict on purpose
+])
+def test_contains_option(text, option, expected):
+    assert quality.contains_option(text, option) is expected
+
+
+def test_exact_option_needs_the_right_option_and_no_wrong_one():
+    assert quality.exact_option("The EU, i.e. Europe, will require USB-C.", Q)
+    assert not quality.exact_option("Europe and Asia will require USB-C.", Q)
+    assert not quality.exact_option("Asia will require USB-C.", Q)
+    assert not quality.exact_option("", Q)
+
+
+def test_ranks_count_distinct_articles():
+    chunks = ["a", "a", "b", "gold-b", "c"]
+    assert quality.distinct(chunks) == ["a", "b", "gold-b", "c"]
+    assert quality.distinct(chunks, depth=2) == ["a", "b"]
+    assert quality.gold_rank(quality.distinct(chunks), Q.gold) == 3
+    assert quality.gold_rank(["a", "b"], Q.gold) is None
+
+
+def test_retrieval_figures():
+    figures = quality.retrieval_figures([1, 3, None, 8])
+    assert figures == {"hit@1": 0.25, "hit@5": 0.5, "hit@10": 0.75, "mrr@10": pytest.approx((1 + 1 / 3 + 1 / 8) / 4)}
+
+
+def test_wrong_citations_counts_quotes_not_in_the_cited_article():
+    texts = {"gold-a": "One. Two sentences here.", "other": "Something else."}
+
+    def cited(doc_id, quote):
+        return Citation(n=1, doc_id=doc_id, title="", source="", date="", url="", quote=quote)
+
+    answer = Answer("q", "…", False, [cited("gold-a", "One. … Two sentences here."), cited("other", "One."),
+                                      cited("missing", "One.")], [])
+    assert quality.wrong_citations(answer, texts) == 2
+
+
+def test_abstention_rule_and_sweep():
+    assert quality.abstains(0.30, 0.9, min_similarity=0.35, min_evidence=0.5)  # too far from the question
+    assert quality.abstains(0.60, None, min_similarity=0.35, min_evidence=0.0)  # no sentence was scored
+    assert quality.abstains(0.60, 0.49, min_similarity=0.35, min_evidence=0.5)  # no sentence answers well
+    assert not quality.abstains(0.60, 0.5, min_similarity=0.35, min_evidence=0.5)
+    answerable = [(0.7, 0.8), (0.7, 0.55), (0.2, None)]
+    removed = [(0.6, 0.5), (0.6, 0.65), (0.3, None)]
+    rows = quality.sweep(answerable, removed, exact_at=[True, True, False], min_similarity=0.35,
+                         thresholds=[0.0, 0.6])
+    assert rows == [
+        {"threshold": 0.0, "abstain_removed_gold": pytest.approx(1 / 3),
+         "wrongly_abstain_answerable": pytest.approx(1 / 3), "exact_option": pytest.approx(2 / 3)},
+        {"threshold": 0.6, "abstain_removed_gold": pytest.approx(2 / 3),
+         "wrongly_abstain_answerable": pytest.approx(2 / 3), "exact_option": pytest.approx(1 / 3)},
+    ]
+
+
+def test_percentile_is_nearest_rank():
+    assert quality.percentile([5, 1, 3, 2, 4], 50) == 3
+    assert quality.percentile([5, 1, 3, 2, 4], 95) == 5

@@ -55,6 +55,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from retrieval.answers import ABSTAIN_STALE
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.indexer import INDEX_VERSION, match_text
@@ -200,25 +201,29 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def abstains(similarity: float, evidence: float | None, min_similarity: float, min_evidence: float) -> bool:
-    """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds."""
-    return similarity < min_similarity or evidence is None or evidence < min_evidence
+def abstains(similarity: float, evidence: float | None, min_similarity: float, min_evidence: float,
+             stale: bool = False) -> bool:
+    """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
+    a stale abstention (only older news than the period asked about) is checked first."""
+    return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
 
 
-def sweep(answerable: Sequence[tuple[float, float | None]], removed: Sequence[tuple[float, float | None]],
-          exact_at: Sequence[bool], min_similarity: float, thresholds: Sequence[float] = SWEEP) -> list[dict]:
-    """For each `min_evidence` threshold (the cosine gate fixed at `min_similarity`):
-    abstain-on-removed-gold, wrongly-abstain-on-answerable, exact option. Each ask is
-    (best passage similarity, best sentence score or None when none was scored)."""
+Ask = tuple[float, "float | None", bool]  # best passage similarity, best sentence score, stale
+
+
+def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], exact_at: Sequence[bool], min_similarity: float,
+          thresholds: Sequence[float] = SWEEP) -> list[dict]:
+    """For each `min_evidence` threshold (the other rules fixed): abstain-on-removed-gold,
+    wrongly-abstain-on-answerable, exact option."""
     def share(asks, t):
-        return sum(abstains(s, e, min_similarity, t) for s, e in asks) / max(1, len(asks))
+        return sum(abstains(s, e, min_similarity, t, stale) for s, e, stale in asks) / max(1, len(asks))
 
     return [{
         "threshold": t,
         "abstain_removed_gold": share(removed, t),
         "wrongly_abstain_answerable": share(answerable, t),
-        "exact_option": sum(x and not abstains(s, e, min_similarity, t)
-                            for x, (s, e) in zip(exact_at, answerable)) / max(1, len(exact_at)),
+        "exact_option": sum(x and not abstains(s, e, min_similarity, t, stale)
+                            for x, (s, e, stale) in zip(exact_at, answerable)) / max(1, len(exact_at)),
     } for t in thresholds]
 
 
@@ -275,11 +280,13 @@ class Outcome:
     abstained: bool = False
     best_similarity: float = 0.0
     evidence: float | None = None
+    stale: bool = False  # abstained: only older news than the period the question asks about
     latency_ms: float = 0.0
     abstained_removed: bool = False
     exact_removed: bool = False  # right without its gold articles: another article has it too
     best_similarity_removed: float = 0.0
     evidence_removed: float | None = None
+    stale_removed: bool = False
     answer: str = ""
     answer_removed: str = ""
 
@@ -306,7 +313,7 @@ def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: Lex
             o.cited_right = any(c.doc_id in q.gold for c in answer.citations)
             o.wrong_citations = wrong_citations(answer, texts)
             o.best_similarity = best_similarity(answer, considered)
-            o.evidence = answer.evidence
+            o.evidence, o.stale = answer.evidence, answer.abstained_because == ABSTAIN_STALE
             if lexical is not None:
                 baselines(desk, lexical, q, o)
             outcomes.append(o)
@@ -360,7 +367,7 @@ def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Questio
                 o.exact_removed = not answer.abstained and exact_option(answer.text, o.question)
                 o.answer_removed = answer.text
                 o.best_similarity_removed = best_similarity(answer, considered)
-                o.evidence_removed = answer.evidence
+                o.evidence_removed, o.stale_removed = answer.evidence, answer.abstained_because == ABSTAIN_STALE
                 o.wrong_citations += wrong_citations(answer, texts)
     return len(doomed)
 
@@ -411,13 +418,13 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         if key != "ours":
             systems[key]["naive_exact_option"] = sum(o.naive_exact[key] for o in outcomes) / n
     latencies = [o.latency_ms for o in outcomes]
-    answerable = [(o.best_similarity, o.evidence) for o in outcomes]
-    removed = [(o.best_similarity_removed, o.evidence_removed) for o in outcomes]
+    answerable = [(o.best_similarity, o.evidence, o.stale) for o in outcomes]
+    removed = [(o.best_similarity_removed, o.evidence_removed, o.stale_removed) for o in outcomes]
     options = desk.composer.options
-    disagreements = sum(abstains(s, e, options.min_similarity, options.min_evidence) != o.abstained
-                        for (s, e), o in zip(answerable, outcomes)) + sum(
-        abstains(s, e, options.min_similarity, options.min_evidence) != o.abstained_removed
-        for (s, e), o in zip(removed, outcomes))
+    disagreements = sum(abstains(s, e, options.min_similarity, options.min_evidence, stale) != o.abstained
+                        for (s, e, stale), o in zip(answerable, outcomes)) + sum(
+        abstains(s, e, options.min_similarity, options.min_evidence, stale) != o.abstained_removed
+        for (s, e, stale), o in zip(removed, outcomes))
     figures = {
         "dataset": str(dataset), "mode": f"first {weeks} weeks" if weeks else "full", "questions": n,
         "articles_indexed": index_meta.get("articles"), "chunks_indexed": index_meta.get("chunks"),
@@ -439,6 +446,8 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
             "answer_without_option_on_removed_gold": sum(
                 not o.abstained_removed and not o.exact_removed for o in outcomes) / n,
             "wrongly_abstain_on_answerable": sum(o.abstained for o in outcomes) / n,
+            "stale_on_removed_gold": sum(o.stale_removed for o in outcomes) / n,
+            "stale_on_answerable": sum(o.stale for o in outcomes) / n,
             "gold_chunks_removed": removed_chunks,
             # The sweep assumes the composer's rule: see `abstains`.
             "sweep_rule_disagreements": disagreements,
@@ -503,10 +512,12 @@ def print_table(f: dict) -> None:
     table.add_row("wrong citations, both passes (must be 0)", str(a["wrong_citations"]), *blank)
     table.add_row(f"abstains, gold removed (min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']})",
                   _pct(ab["abstain_on_removed_gold"]), *blank)
+    table.add_row("  of them: only older news than asked", _pct(ab["stale_on_removed_gold"]), *blank)
     table.add_row("  still exact option, gold removed", _pct(ab["exact_option_on_removed_gold"]), *blank)
     table.add_row("  answers without the option, gold removed", _pct(ab["answer_without_option_on_removed_gold"]),
                   *blank)
     table.add_row("wrongly abstains, answerable", _pct(ab["wrongly_abstain_on_answerable"]), *blank)
+    table.add_row("  of them: only older news than asked", _pct(ab["stale_on_answerable"]), *blank)
     table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
     index_time = "unknown" if idx["seconds"] is None else f"{idx['seconds']:.0f}"
     table.add_row(f"index time (s, {idx['chunks']} chunks)", index_time, *blank)
@@ -597,6 +608,7 @@ def main(
                     "abstained_removed": o.abstained_removed, "exact_removed": o.exact_removed,
                     "best_similarity_removed": round(o.best_similarity_removed, 4),
                     "evidence": o.evidence, "evidence_removed": o.evidence_removed,
+                    "stale": o.stale, "stale_removed": o.stale_removed,
                     "answer": o.answer, "answer_removed": o.answer_removed,
                 }, ensure_ascii=False) + "\n")
     if as_json:

@@ -102,7 +102,8 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
         for compose_update in grid(compose) if compose else [None]:
             a = {"exact": float("nan"), "cited": float("nan")}
             if compose_update is not None:
-                desk.composer = Composer(embeddings, dataclasses.replace(ComposerOptions(), **compose_update))
+                desk.composer = Composer(embeddings, dataclasses.replace(ComposerOptions(), **compose_update),
+                                         idf=desk.idf)
                 a = answer_row(desk, questions)
             table.add_row(str(search_update), str(compose_update or ""), f"{r['hit@1']:.3f}", f"{r['hit@5']:.3f}",
                           f"{r['mrr@10']:.3f}", f"{a['exact']:.3f}", f"{a['cited']:.3f}")

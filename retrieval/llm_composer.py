@@ -192,7 +192,8 @@ class LLMComposer:
 
     # -- answers ---------------------------------------------------------------------------
     def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
-                as_of: dt.date | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
+                as_of: dt.date | None = None, recent_since: dt.date | None = None,
+                on_text: Callable[[str], None] | None = None) -> Answer:
         """A verified LLM answer to `question` from `passages` (best first).
 
         `query` is the retrieval context (a thread's earlier questions, then this one);
@@ -204,7 +205,7 @@ class LLMComposer:
         considered = passages[: self.offline.options.passages_considered]
         best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
         if not considered or (self.llm_options.gate_on_similarity and best < self.offline.options.min_similarity):
-            return self.offline.compose(question, passages, query=query)
+            return self.offline.compose(question, passages, query=query, recent_since=recent_since)
 
         earlier = query[: -len(question)].strip() if query and query.endswith(question) else ""
         messages = answer_messages(question, considered, as_of or self.today(), earlier=earlier)
@@ -225,13 +226,13 @@ class LLMComposer:
                                 on_part=on_part if on_text else None)
             except LLMUnavailableError as exc:
                 log.warning("%s unavailable, answering with quotes: %s", self.label, exc)
-                return replace(self.offline.compose(question, passages, query=query), note=UNAVAILABLE_NOTE)
+                return replace(self.offline.compose(question, passages, query=query, recent_since=recent_since), note=UNAVAILABLE_NOTE)
             verified = stream[0].finish(text) if stream else self.verifier.verify(text, pending.result())
 
         if verified.abstained:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=passages)
         if not self._enough(verified, "answer"):
-            return replace(self.offline.compose(question, passages, query=query), note=UNVERIFIED_NOTE)
+            return replace(self.offline.compose(question, passages, query=query, recent_since=recent_since), note=UNVERIFIED_NOTE)
         return Answer(question=question, text=verified.text, abstained=False, citations=list(verified.citations),
                       passages=passages)
 

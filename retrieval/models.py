@@ -79,6 +79,7 @@ class Answer:
     # sentence score (retrieval/answers.py), the second abstention signal. None when no
     # sentence was scored (an LLM answer, or nothing close enough to the question).
     evidence: float | None = None
+    abstained_because: str = ""  # why there is no answer: one of retrieval.answers' ABSTAIN_* reasons
 
     def to_dict(self) -> dict:
         result = {
@@ -93,6 +94,8 @@ class Answer:
         }
         if self.note:
             result["note"] = self.note
+        if self.abstained_because:
+            result["abstained_because"] = self.abstained_because
         return result
 
 

@@ -49,6 +49,16 @@ class TimeHints:
     window: tuple[dt.date, dt.date] | None = None  # a period the question names
     present: bool = False  # the question asks about the present ("latest", "currently")
 
+    def recent_since(self, grace_days: int = 3) -> dt.date | None:
+        """When the question asks about a period that runs up to now ("this week", "this
+        month", "since June"), its start less `grace_days`, else None: news older than that
+        does not answer it. The grace keeps a story reported just before the period began
+        (RealTimeQA's "this week" articles are up to 7 days old, a few older); a period in the
+        past ("on Jan. 6, 2021") is left alone, because later articles often tell of it."""
+        if self.window is None or self.reference is None or self.window[1] < self.reference - ONE_DAY:
+            return None
+        return self.window[0] - dt.timedelta(days=grace_days)
+
 
 def passage_from(chunk: StoredChunk, score: float, similarity: float | None) -> Passage:
     meta = chunk.metadata

@@ -146,8 +146,11 @@ class Newsdesk:
         # Retrieval reads a follow-up with the thread's last two questions; only the new
         # question is checked for length, so a long thread never makes a follow-up "too long".
         context = " ".join([*(history or [])[-2:], question])
-        passages = self._search(context, k=k, as_of=as_of)
-        return self.composer.compose(question, passages, query=context, as_of=as_of, on_text=on_text)
+        self.store.check_model()
+        hints = self.time_hints(context, as_of)
+        passages = self.searcher.search(context, k=k, as_of=as_of, hints=hints)
+        return self.composer.compose(question, passages, query=context, as_of=as_of,
+                                     recent_since=hints.recent_since(), on_text=on_text)
 
     def summarize_article(self, doc_id: str) -> Summary:
         """Key sentences of one article, by id or (unambiguous) title."""

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from retrieval.answers import ABSTAIN_TEXT, offers_answer
+from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, offers_answer
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -57,12 +57,27 @@ def test_on_topic_question_the_article_does_not_answer_abstains(seed_desk, quest
     assert max(p.dense_similarity for p in answer.passages) >= options.min_similarity
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
     assert answer.evidence is not None and answer.evidence < options.min_evidence
+    assert answer.abstained_because == ABSTAIN_NO_ANSWER
+
+
+def test_news_older_than_the_period_asked_about_is_not_an_answer(seed_desk):
+    # The seed article is dated 2023-12-21: it answers "this week" in its own week only.
+    stale = seed_desk.ask("Which crossings closed this week?", as_of=dt.date(2024, 1, 20))
+    assert stale.abstained and stale.citations == []
+    assert stale.abstained_because == ABSTAIN_STALE
+    assert stale.text == "I couldn't find that in the indexed articles since January 11, 2024."
+    fresh = seed_desk.ask("Which crossings closed this week?", as_of=dt.date(2023, 12, 22))
+    assert not fresh.abstained and "Eagle Pass" in fresh.text
+    # A named day in the past is not "recent news": later articles may tell of it.
+    assert not seed_desk.ask("Which crossings closed on Dec. 18?", as_of=dt.date(2024, 1, 20)).abstained
 
 
 def test_an_answer_reports_its_evidence(seed_desk):
     answer = seed_desk.ask("Which crossings closed?")
     assert answer.evidence >= seed_desk.composer.options.min_evidence
-    assert seed_desk.ask("Who won the 2022 World Cup?").evidence is None  # the similarity gate fired first
+    assert answer.abstained_because == ""
+    off_topic = seed_desk.ask("Who won the 2022 World Cup?")
+    assert off_topic.evidence is None and off_topic.abstained_because == ABSTAIN_OFF_TOPIC  # the first gate
 
 
 @pytest.mark.parametrize("question, sentence, expected", [

@@ -69,15 +69,14 @@ def test_abstention_rule_and_sweep():
     assert quality.abstains(0.60, None, min_similarity=0.35, min_evidence=0.0)  # no sentence was scored
     assert quality.abstains(0.60, 0.49, min_similarity=0.35, min_evidence=0.5)  # no sentence answers well
     assert not quality.abstains(0.60, 0.5, min_similarity=0.35, min_evidence=0.5)
-    answerable = [(0.7, 0.8), (0.7, 0.55), (0.2, None)]
-    removed = [(0.6, 0.5), (0.6, 0.65), (0.3, None)]
-    rows = quality.sweep(answerable, removed, exact_at=[True, True, False], min_similarity=0.35,
+    assert quality.abstains(0.60, 0.9, min_similarity=0.35, min_evidence=0.5, stale=True)  # only older news
+    answerable = [(0.7, 0.8, False), (0.7, 0.55, False), (0.2, None, False), (0.7, 0.9, False)]
+    removed = [(0.6, 0.5, False), (0.6, 0.65, False), (0.3, None, False), (0.7, 0.9, True)]
+    rows = quality.sweep(answerable, removed, exact_at=[True, True, False, False], min_similarity=0.35,
                          thresholds=[0.0, 0.6])
     assert rows == [
-        {"threshold": 0.0, "abstain_removed_gold": pytest.approx(1 / 3),
-         "wrongly_abstain_answerable": pytest.approx(1 / 3), "exact_option": pytest.approx(2 / 3)},
-        {"threshold": 0.6, "abstain_removed_gold": pytest.approx(2 / 3),
-         "wrongly_abstain_answerable": pytest.approx(2 / 3), "exact_option": pytest.approx(1 / 3)},
+        {"threshold": 0.0, "abstain_removed_gold": 0.5, "wrongly_abstain_answerable": 0.25, "exact_option": 0.5},
+        {"threshold": 0.6, "abstain_removed_gold": 0.75, "wrongly_abstain_answerable": 0.5, "exact_option": 0.25},
     ]
 
 

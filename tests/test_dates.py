@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from retrieval.dates import DateHint, date_window, implies_present, read_dates
+from retrieval.search import TimeHints
 
 D = dt.date
 THU = D(2022, 6, 23)  # a Thursday, like most RealTimeQA quiz dates
@@ -125,3 +126,15 @@ def test_read_dates_says_which_words_it_read():
     assert read_dates("Which bill did the Senate pass this week, and what is in it now?", THU) == DateHint(
         window=(D(2022, 6, 17), THU), present=True, phrase="this week")
     assert read_dates("Who won the 2022 NHL Stanley Cup Finals?", THU) == DateHint(window=None, present=False)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Which storm hit this week?", D(2022, 6, 14)),  # the week from Jun 17, less 3 days' grace
+    ("Which bill passed yesterday?", D(2022, 6, 19)),
+    ("What did the Senate pass on June 1?", None),  # a past day: later articles may tell of it
+    ("What happened in October 2021?", None),
+    ("Who won the vote?", None),  # no period named
+])
+def test_recent_since_only_for_periods_that_reach_the_present(question, expected):
+    said = read_dates(question, THU)
+    assert TimeHints(reference=THU, window=said.window, present=said.present).recent_since() == expected

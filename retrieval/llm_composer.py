@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from .answers import ABSTAIN_TEXT, Composer, ComposerOptions
+from .answers import ABSTAIN_TEXT, Composer, ComposerOptions, is_older
 from .llm import (
     SUMMARY_SYSTEM,
     UNAVAILABLE_NOTE,
@@ -205,6 +205,10 @@ class LLMComposer:
         considered = passages[: self.offline.options.passages_considered]
         best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
         if not considered or (self.llm_options.gate_on_similarity and best < self.offline.options.min_similarity):
+            return self.offline.compose(question, passages, query=query, recent_since=recent_since)
+        if all(is_older(p, recent_since) for p in considered):
+            # A question about recent news, and only older articles: the quoted composer
+            # says so; an LLM would tend to answer from the old news.
             return self.offline.compose(question, passages, query=query, recent_since=recent_since)
 
         earlier = query[: -len(question)].strip() if query and query.endswith(question) else ""

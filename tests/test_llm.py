@@ -7,7 +7,6 @@ the support check on real prose uses the real model (`model`, `seed_desk` in con
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import socket
@@ -19,7 +18,7 @@ from langchain_openai import ChatOpenAI
 
 from conftest import HashEmbeddings
 from llm_server import Reply, ScriptedLLM, system_text, user_text
-from retrieval.answers import ABSTAIN_TEXT, Composer
+from retrieval.answers import ABSTAIN_STALE, ABSTAIN_TEXT, Composer
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.lexical import terms
@@ -204,6 +203,14 @@ def test_weak_passages_abstain_without_asking_the_llm(make, server, offline):
     answer = make().compose(QUESTION, weak)
     assert answer == offline.compose(QUESTION, weak)
     assert answer.abstained
+    assert server.requests == []
+
+
+def test_a_question_about_recent_news_with_only_older_passages_is_not_sent(make, server, offline):
+    since = dt.date(2024, 6, 1)  # the passages are dated 2024-05-06
+    answer = make().compose(QUESTION, PASSAGES, recent_since=since)
+    assert answer == offline.compose(QUESTION, PASSAGES, recent_since=since)
+    assert answer.abstained and answer.abstained_because == ABSTAIN_STALE
     assert server.requests == []
 
 

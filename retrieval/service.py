@@ -126,9 +126,9 @@ class Newsdesk:
     def search(self, query: str, *, k: int = 10, as_of: dt.date | None = None) -> list[Passage]:
         return self._search(check_question(query), k=k, as_of=as_of)
 
-    def _search(self, query: str, *, k: int, as_of: dt.date | None) -> list[Passage]:
+    def _search(self, query: str, *, k: int, as_of: dt.date | None, hints: TimeHints | None = None) -> list[Passage]:
         self.store.check_model()
-        return self.searcher.search(query, k=k, as_of=as_of, hints=self.time_hints(query, as_of))
+        return self.searcher.search(query, k=k, as_of=as_of, hints=hints or self.time_hints(query, as_of))
 
     def time_hints(self, question: str, as_of: dt.date | None) -> TimeHints:
         """What the question implies about time, against its as-of date (else the newest article)."""
@@ -146,9 +146,8 @@ class Newsdesk:
         # Retrieval reads a follow-up with the thread's last two questions; only the new
         # question is checked for length, so a long thread never makes a follow-up "too long".
         context = " ".join([*(history or [])[-2:], question])
-        self.store.check_model()
         hints = self.time_hints(context, as_of)
-        passages = self.searcher.search(context, k=k, as_of=as_of, hints=hints)
+        passages = self._search(context, k=k, as_of=as_of, hints=hints)
         return self.composer.compose(question, passages, query=context, as_of=as_of,
                                      recent_since=hints.recent_since(), on_text=on_text)
 

@@ -241,11 +241,13 @@ class LLMComposer:
                       passages=passages)
 
     async def astream(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
-                      as_of: dt.date | None = None, min_interval: float = 0.0) -> AsyncIterator[str | Answer]:
+                      as_of: dt.date | None = None, recent_since: dt.date | None = None,
+                      min_interval: float = 0.0) -> AsyncIterator[str | Answer]:
         """`compose` for an event loop: yields the verified text so far (a str) as it grows,
         then the final Answer, always last (see `stream_partials`)."""
         async for item in stream_partials(
-                lambda on_text: self.compose(question, passages, query=query, as_of=as_of, on_text=on_text),
+                lambda on_text: self.compose(question, passages, query=query, as_of=as_of, recent_since=recent_since,
+                                             on_text=on_text),
                 min_interval=min_interval):
             yield item
 

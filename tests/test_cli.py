@@ -5,6 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from retrieval.answers import ABSTAIN_OFF_TOPIC
 from retrieval.cli import app
 
 from conftest import SEED_ID, SEEDS
@@ -68,6 +69,7 @@ def test_batch_answers_in_input_order(data_dir, tmp_path):
     assert [(r.get("question"), r.get("abstained")) for r in rows] == [
         ("Which crossings closed?", False), ("Who won the 2022 World Cup?", True),
         ("Which crossings closed?", True), ("", None)]
+    assert [r.get("abstained_because") for r in rows[:3]] == [None, ABSTAIN_OFF_TOPIC, ABSTAIN_OFF_TOPIC]
     assert rows[3]["line"] == 5 and rows[3]["error"].startswith("Please ask a question")
     searched = [json.loads(line) for line in cli(data_dir, "search", "--batch", str(batch), "--json").stdout.splitlines()]
     assert [len(r.get("results", [])) for r in searched] == [2, 2, 0, 0]

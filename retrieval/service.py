@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def check_question(question: str) -> str:
 class Newsdesk:
     def __init__(self, store: ChunkStore, embeddings: Embeddings, *, data_dir: Path,
                  chunker: Chunker | None = None, search_options: SearchOptions | None = None,
-                 composer_options: ComposerOptions | None = None):
+                 composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.store = store
         self.embeddings = embeddings
         self.data_dir = data_dir
@@ -55,6 +57,12 @@ class Newsdesk:
         self.composer = Composer(embeddings, composer_options, idf=self.idf)
         self.searcher = Searcher(store, embeddings, self.lexical_index, search_options)
         self._lexical: LexicalIndex | None = None
+        self._lexical_generation = ""  # the store's generation the BM25 copy was loaded at
+        self._lexical_checked = 0.0
+        # Another process or machine (a CLI run, a second bot on a Chroma server) may index
+        # too: its writes change the store's generation, checked at most this often.
+        self.lexical_check_seconds = lexical_check_seconds
+        self._clock = clock
         self._lexical_lock = threading.Lock()
         self._index_lock = threading.Lock()
 
@@ -86,10 +94,29 @@ class Newsdesk:
         return self.lexical_index().idf(term)
 
     def lexical_index(self) -> LexicalIndex:
+        """The BM25 copy, reloaded when another process has changed the store since it was
+        loaded. Searches keep using the current copy while a fresh one is built."""
         with self._lexical_lock:
             if self._lexical is None:
+                self._lexical_generation = self.store.generation()
                 self._lexical = self._load_or_build_lexical()
-            return self._lexical
+                self._lexical_checked = self._clock()
+                return self._lexical
+            if self._clock() - self._lexical_checked < self.lexical_check_seconds:
+                return self._lexical
+            self._lexical_checked = self._clock()  # this caller checks; the others go on meanwhile
+            current, seen = self._lexical, self._lexical_generation
+        generation = self.store.generation()
+        if generation == seen:
+            return current
+        fresh = self._load_or_build_lexical()
+        self._swap_lexical(fresh, generation)
+        return fresh
+
+    def _swap_lexical(self, fresh: LexicalIndex, generation: str) -> None:
+        with self._lexical_lock:
+            # Swapped whole: searches never see a half-built index.
+            self._lexical, self._lexical_generation, self._lexical_checked = fresh, generation, self._clock()
 
     def _load_or_build_lexical(self) -> LexicalIndex:
         # The fingerprint needs only metadata; the chunk texts are read only to rebuild.
@@ -116,9 +143,9 @@ class Newsdesk:
         try:
             report = Indexer(self.store, self.chunker, self.embeddings).run(paths, prune=prune, progress=progress)
             if report.changed or self._lexical is None:
-                fresh = self._load_or_build_lexical()
-                with self._lexical_lock:
-                    self._lexical = fresh  # swapped whole: searches never see a half-built index
+                # A new generation tells other processes that their BM25 copies are stale.
+                generation = self.store.mark_changed() if report.changed else self.store.generation()
+                self._swap_lexical(self._load_or_build_lexical(), generation)
             return report
         finally:
             self._index_lock.release()

@@ -9,6 +9,7 @@ metadata, and a store opened with another model refuses to mix vectors.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from langchain_core.embeddings import Embeddings
 from .errors import ModelMismatchError, StoreUnavailableError
 
 MODEL_KEY = "embedding_model"
+# Changed by every index run that changes the content, so that other processes and machines
+# sharing the collection know their BM25 copies are stale (see Newsdesk.lexical_index).
+GENERATION_KEY = "newsdesk_generation"
 
 
 def date_number(date: dt.date | None) -> int:
@@ -85,6 +89,7 @@ class ChunkStore:
             # The writes go through the collection itself: they carry vectors we computed
             # from title + text while the stored document stays the exact article span.
             self._collection = client.get_collection(collection_name)
+            self._client = client
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open the Chroma collection {collection_name!r}: {exc}") from exc
 
@@ -99,6 +104,23 @@ class ChunkStore:
                 f"this index was built with the embedding model {recorded!r}, not {self.model_name!r}; "
                 "re-index from scratch (a new data directory or collection) to change models"
             )
+
+    def _fresh_metadata(self) -> dict:
+        """The collection's metadata as Chroma has it now (the collection object caches it)."""
+        return self._guard(self._client.get_collection, self.collection_name).metadata or {}
+
+    def generation(self) -> str:
+        """A token that changes whenever an index run changes the content ("" before any)."""
+        return str(self._fresh_metadata().get(GENERATION_KEY, ""))
+
+    def mark_changed(self) -> str:
+        """Start a new generation; returns its token."""
+        token = uuid.uuid4().hex
+        # Chroma refuses to be handed the distance function again ("hnsw:space"), which
+        # lives in the collection's configuration anyway: pass the other keys only.
+        kept = {k: v for k, v in self._fresh_metadata().items() if not k.startswith("hnsw:")}
+        self._guard(self._collection.modify, metadata={**kept, GENERATION_KEY: token})
+        return token
 
     def count(self) -> int:
         return self._collection.count()

@@ -144,3 +144,25 @@ def test_one_index_run_at_a_time(hash_desk, seed_copy):
 
     hash_desk.index([seed_copy], progress=progress)
     assert started == [True]
+
+
+def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "first.md", 1)
+    hash_desk.index([folder])
+    # A second process on the same data directory (the bot while `newsdesk index` runs).
+    bot = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    bot.lexical_check_seconds = 3600
+    assert [cid for cid, _ in bot.lexical_index().search("Ferry first.md", 5)] == ["first.md#0"]
+    generation = hash_desk.store.generation()
+
+    assert hash_desk.index([folder]).changed is False
+    assert hash_desk.store.generation() == generation, "a run that changed nothing starts no new generation"
+    write_story(folder, "second.md", 1)
+    assert hash_desk.index([folder]).added == 1
+    assert hash_desk.store.generation() != generation
+
+    assert bot.lexical_index().search("second", 5) == []  # until its next check it keeps its copy
+    bot.lexical_check_seconds = 0
+    assert [cid for cid, _ in bot.lexical_index().search("second", 5)] == ["second.md#0"]

@@ -21,6 +21,7 @@ from .models import Article
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".jsonl.gz", ".ndjson"}
+SUPPORTED = "text (.txt, .md), HTML (.html) or JSON lines (.jsonl, .jsonl.gz)"
 
 _SEED_DATE = re.compile(r"^\s*date (\S+)\s*")
 _SEED_FOOTER = re.compile(r"\n*This article originally appeared on ([^:\n]+): ([^\n]+?)\s*$")
@@ -207,7 +208,8 @@ def read_file(path: Path, *, rel: str) -> Iterator[Article | ArticleError]:
 
 
 def iter_articles(paths: list[Path]) -> Iterator[Article | ArticleError]:
-    """Articles from files and folders (recursively, sorted); unknown file types are skipped.
+    """Articles from files and folders (recursively, sorted); a file of another type in a
+    folder (a PDF, an image) is reported, not read; hidden files are skipped.
 
     An article's fallback id is its path relative to the folder being indexed (for a file
     given directly: its name), so ids survive moving the whole folder.
@@ -224,3 +226,6 @@ def iter_articles(paths: list[Path]) -> Iterator[Article | ArticleError]:
                 continue  # hidden files and folders (.git, editor swap files)
             if is_article_file(path):
                 yield from read_file(path, rel=path.relative_to(root).as_posix())
+            else:
+                yield ArticleError(str(path), f"not an article file type ({_suffix(path) or 'no extension'}); "
+                                              f"use {SUPPORTED}")

@@ -100,8 +100,10 @@ def test_bad_input_folder_indexes_the_good_and_names_the_bad(hash_desk, tmp_path
     (folder / "bad-date.md").write_text("---\ndate: 18/12/2023\n---\nA date that is no date.")
     shutil.copy(folder / "good.md", folder / "good-copy.md")
     (folder / SEED_ID).write_text("")  # the seed file broke after it was indexed
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.7")
+    (folder / ".notes.txt").write_text("a hidden file is nobody's article")
     report = hash_desk.index([folder], prune=True)
-    assert counts(report) == (2, 0, 0, 0, 7)
+    assert counts(report) == (2, 0, 0, 0, 8)
     assert sorted((Path(w).name, r) for w, r in report.failures) == [
         (SEED_ID, "article has no text"),
         ("bad-date.md", "unparseable date '18/12/2023' (expected YYYY-MM-DD)"),
@@ -110,6 +112,7 @@ def test_bad_input_folder_indexes_the_good_and_names_the_bad(hash_desk, tmp_path
         ("feed.jsonl:2", "malformed JSON: Expecting property name enclosed in double quotes"),
         ("good.md", f"duplicate of the article in {folder / 'good-copy.md'}"),
         ("no-text.md", "article has no text"),
+        ("scan.pdf", "not an article file type (.pdf); use text (.txt, .md), HTML (.html) or JSON lines (.jsonl, .jsonl.gz)"),
     ]
     # Nothing already indexed is lost: the seed article survives its file breaking, even with --prune.
     assert sorted(s.doc_id for s in hash_desk.sources()) == [SEED_ID, "good-copy.md", "j1"]

@@ -38,3 +38,7 @@ class DateError(NewsdeskError):
 
 class IndexBusyError(NewsdeskError):
     """An indexing run is already in progress."""
+
+
+class LLMUnavailableError(NewsdeskError):
+    """The LLM did not answer in time, could not be reached, or answered with an error."""

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .errors import NewsdeskError
+from .errors import LLMUnavailableError, NewsdeskError
 from .models import Passage
 
 if TYPE_CHECKING:
@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_NOTE = "LLM unavailable, showing quoted passages"
-
-
-class LLMUnavailableError(NewsdeskError):
-    """The LLM did not answer in time, could not be reached, or answered with an error."""
 
 
 def chat_model(settings: RetrievalSettings) -> BaseChatModel:

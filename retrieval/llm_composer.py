@@ -24,10 +24,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from .answers import ABSTAIN_TEXT, Composer, ComposerOptions, is_older
+from .errors import LLMUnavailableError
 from .llm import (
     SUMMARY_SYSTEM,
     UNAVAILABLE_NOTE,
-    LLMUnavailableError,
     answer_messages,
     approx_tokens,
     chat_model,

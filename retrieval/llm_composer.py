@@ -204,12 +204,16 @@ class LLMComposer:
         passages = list(passages)
         considered = passages[: self.offline.options.passages_considered]
         best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
-        if not considered or (self.llm_options.gate_on_similarity and best < self.offline.options.min_similarity):
+
+        def quoted() -> Answer:
             return self.offline.compose(question, passages, query=query, recent_since=recent_since)
+
+        if not considered or (self.llm_options.gate_on_similarity and best < self.offline.options.min_similarity):
+            return quoted()
         if all(is_older(p, recent_since) for p in considered):
             # A question about recent news, and only older articles: the quoted composer
             # says so; an LLM would tend to answer from the old news.
-            return self.offline.compose(question, passages, query=query, recent_since=recent_since)
+            return quoted()
 
         earlier = query[: -len(question)].strip() if query and query.endswith(question) else ""
         messages = answer_messages(question, considered, as_of or self.today(), earlier=earlier)
@@ -230,13 +234,13 @@ class LLMComposer:
                                 on_part=on_part if on_text else None)
             except LLMUnavailableError as exc:
                 log.warning("%s unavailable, answering with quotes: %s", self.label, exc)
-                return replace(self.offline.compose(question, passages, query=query, recent_since=recent_since), note=UNAVAILABLE_NOTE)
+                return replace(quoted(), note=UNAVAILABLE_NOTE)
             verified = stream[0].finish(text) if stream else self.verifier.verify(text, pending.result())
 
         if verified.abstained:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=passages)
         if not self._enough(verified, "answer"):
-            return replace(self.offline.compose(question, passages, query=query, recent_since=recent_since), note=UNVERIFIED_NOTE)
+            return replace(quoted(), note=UNVERIFIED_NOTE)
         return Answer(question=question, text=verified.text, abstained=False, citations=list(verified.citations),
                       passages=passages)
 

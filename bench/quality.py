@@ -201,14 +201,15 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def abstains(similarity: float, evidence: float | None, min_similarity: float, min_evidence: float,
-             stale: bool = False) -> bool:
+Ask = tuple[float, "float | None", bool]  # best passage similarity, best sentence score or None, stale
+
+
+def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
     """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
-    a stale abstention (only older news than the period asked about) is checked first."""
+    a stale abstention (only older news than the period asked about) is checked before the
+    evidence threshold, so it holds whatever that threshold."""
+    similarity, evidence, stale = ask
     return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
-
-
-Ask = tuple[float, "float | None", bool]  # best passage similarity, best sentence score, stale
 
 
 def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], exact_at: Sequence[bool], min_similarity: float,
@@ -216,14 +217,14 @@ def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], exact_at: Sequence[
     """For each `min_evidence` threshold (the other rules fixed): abstain-on-removed-gold,
     wrongly-abstain-on-answerable, exact option."""
     def share(asks, t):
-        return sum(abstains(s, e, min_similarity, t, stale) for s, e, stale in asks) / max(1, len(asks))
+        return sum(abstains(a, min_similarity, t) for a in asks) / max(1, len(asks))
 
     return [{
         "threshold": t,
         "abstain_removed_gold": share(removed, t),
         "wrongly_abstain_answerable": share(answerable, t),
-        "exact_option": sum(x and not abstains(s, e, min_similarity, t, stale)
-                            for x, (s, e, stale) in zip(exact_at, answerable)) / max(1, len(exact_at)),
+        "exact_option": sum(x and not abstains(a, min_similarity, t)
+                            for x, a in zip(exact_at, answerable)) / max(1, len(exact_at)),
     } for t in thresholds]
 
 
@@ -421,10 +422,10 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
     answerable = [(o.best_similarity, o.evidence, o.stale) for o in outcomes]
     removed = [(o.best_similarity_removed, o.evidence_removed, o.stale_removed) for o in outcomes]
     options = desk.composer.options
-    disagreements = sum(abstains(s, e, options.min_similarity, options.min_evidence, stale) != o.abstained
-                        for (s, e, stale), o in zip(answerable, outcomes)) + sum(
-        abstains(s, e, options.min_similarity, options.min_evidence, stale) != o.abstained_removed
-        for (s, e, stale), o in zip(removed, outcomes))
+    disagreements = sum(abstains(a, options.min_similarity, options.min_evidence) != o.abstained
+                        for a, o in zip(answerable, outcomes)) + sum(
+        abstains(a, options.min_similarity, options.min_evidence) != o.abstained_removed
+        for a, o in zip(removed, outcomes))
     figures = {
         "dataset": str(dataset), "mode": f"first {weeks} weeks" if weeks else "full", "questions": n,
         "articles_indexed": index_meta.get("articles"), "chunks_indexed": index_meta.get("chunks"),

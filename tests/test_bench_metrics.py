@@ -65,11 +65,12 @@ def test_wrong_citations_counts_quotes_not_in_the_cited_article():
 
 
 def test_abstention_rule_and_sweep():
-    assert quality.abstains(0.30, 0.9, min_similarity=0.35, min_evidence=0.5)  # too far from the question
-    assert quality.abstains(0.60, None, min_similarity=0.35, min_evidence=0.0)  # no sentence was scored
-    assert quality.abstains(0.60, 0.49, min_similarity=0.35, min_evidence=0.5)  # no sentence answers well
-    assert not quality.abstains(0.60, 0.5, min_similarity=0.35, min_evidence=0.5)
-    assert quality.abstains(0.60, 0.9, min_similarity=0.35, min_evidence=0.5, stale=True)  # only older news
+    rule = {"min_similarity": 0.35, "min_evidence": 0.5}
+    assert quality.abstains((0.30, 0.9, False), **rule)  # too far from the question
+    assert quality.abstains((0.60, None, False), **rule)  # no sentence was scored
+    assert quality.abstains((0.60, 0.49, False), **rule)  # no sentence answers well
+    assert quality.abstains((0.60, 0.9, True), **rule)  # only older news than asked about
+    assert not quality.abstains((0.60, 0.5, False), **rule)
     answerable = [(0.7, 0.8, False), (0.7, 0.55, False), (0.2, None, False), (0.7, 0.9, False)]
     removed = [(0.6, 0.5, False), (0.6, 0.65, False), (0.3, None, False), (0.7, 0.9, True)]
     rows = quality.sweep(answerable, removed, exact_at=[True, True, False, False], min_similarity=0.35,

@@ -142,13 +142,17 @@ def normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTES).lower().split())
 
 
-def contains_option(text: str, option: str) -> bool:
-    """Whether normalised `text` holds the option, on word boundaries ("12" not in "2012", "12.6")."""
+def option_pattern(option: str) -> re.Pattern | None:
+    """The option as a regex over normalised text, on word boundaries ("12" matches neither
+    "2012" nor "12.6"); None for an empty option."""
     core = normalise(option).strip("'\" ")
-    if not core:
-        return False
-    pattern = r"(?<!\w)(?<!\d[.,])" + re.escape(core) + r"(?!\w)(?![.,]\d)"
-    return re.search(pattern, normalise(text)) is not None
+    return re.compile(r"(?<!\w)(?<!\d[.,])" + re.escape(core) + r"(?!\w)(?![.,]\d)") if core else None
+
+
+def contains_option(text: str, option: str) -> bool:
+    """Whether normalised `text` holds the option."""
+    pattern = option_pattern(option)
+    return pattern is not None and pattern.search(normalise(text)) is not None
 
 
 def exact_option(text: str, question: Question) -> bool:
@@ -193,6 +197,20 @@ def naive_answer(question: str, chunk_text: str) -> str:
     wanted = set(terms(question))
     sentences = [chunk_text[s:e] for s, e in sentence_spans(chunk_text)] or [chunk_text]
     return max(sentences, key=lambda s: len(wanted & set(terms(s))))
+
+
+def answer_left_corpus(questions: Sequence[Question], records: Sequence[dict]) -> dict[str, bool]:
+    """For each question: whether no article but its gold ones (dated on or before its as-of
+    date, or undated) holds the right option's text. Only for those questions does the
+    removed-gold pass take the answer out of the corpus; for the others an answer may still
+    be right, so abstaining there is not simply good."""
+    corpus = [(r["id"], r.get("date") or "", normalise(f"{r.get('title') or ''}\n{r['text']}")) for r in records]
+    left = {}
+    for q in questions:
+        pattern, as_of = option_pattern(q.answer), q.date.isoformat()
+        left[q.id] = pattern is None or not any(
+            doc not in q.gold and date <= as_of and pattern.search(text) for doc, date, text in corpus)
+    return left
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -288,6 +306,7 @@ class Outcome:
     best_similarity_removed: float = 0.0
     evidence_removed: float | None = None
     stale_removed: bool = False
+    answer_left_corpus: bool = False  # no other article holds the right option (see answer_left_corpus)
     answer: str = ""
     answer_removed: str = ""
 
@@ -448,6 +467,9 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
                 not o.abstained_removed and not o.exact_removed for o in outcomes) / n,
             "wrongly_abstain_on_answerable": sum(o.abstained for o in outcomes) / n,
             "stale_on_removed_gold": sum(o.stale_removed for o in outcomes) / n,
+            "answer_left_corpus_questions": sum(o.answer_left_corpus for o in outcomes),
+            "abstain_when_answer_left_corpus": sum(o.abstained_removed for o in outcomes if o.answer_left_corpus)
+            / max(1, sum(o.answer_left_corpus for o in outcomes)),
             "stale_on_answerable": sum(o.stale for o in outcomes) / n,
             "gold_chunks_removed": removed_chunks,
             # The sweep assumes the composer's rule: see `abstains`.
@@ -517,6 +539,8 @@ def print_table(f: dict) -> None:
     table.add_row("  still exact option, gold removed", _pct(ab["exact_option_on_removed_gold"]), *blank)
     table.add_row("  answers without the option, gold removed", _pct(ab["answer_without_option_on_removed_gold"]),
                   *blank)
+    table.add_row(f"  abstains when no other article holds the option (n={ab['answer_left_corpus_questions']})",
+                  _pct(ab["abstain_when_answer_left_corpus"]), *blank)
     table.add_row("wrongly abstains, answerable", _pct(ab["wrongly_abstain_on_answerable"]), *blank)
     table.add_row("  of them: only older news than asked", _pct(ab["stale_on_answerable"]), *blank)
     table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
@@ -595,6 +619,9 @@ def main(
         load = [os.getloadavg()[0]]  # latency is only comparable on an otherwise idle machine
         outcomes = ask_all(desk, questions, texts, lexical, "asking")
         removed_chunks = removed_gold_pass(desk, settings, questions, texts, outcomes)
+        left = answer_left_corpus(questions, records)
+        for o in outcomes:
+            o.answer_left_corpus = left[o.question.id]
         load.append(os.getloadavg()[0])
 
     figures = figures_of(outcomes, index_meta, ingest, removed_chunks, desk, dataset, weeks, sweep_abstention,
@@ -609,7 +636,7 @@ def main(
                     "abstained_removed": o.abstained_removed, "exact_removed": o.exact_removed,
                     "best_similarity_removed": round(o.best_similarity_removed, 4),
                     "evidence": o.evidence, "evidence_removed": o.evidence_removed,
-                    "stale": o.stale, "stale_removed": o.stale_removed,
+                    "stale": o.stale, "stale_removed": o.stale_removed, "answer_left_corpus": o.answer_left_corpus,
                     "answer": o.answer, "answer_removed": o.answer_removed,
                 }, ensure_ascii=False) + "\n")
     if as_json:

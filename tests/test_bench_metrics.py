@@ -84,3 +84,16 @@ def test_abstention_rule_and_sweep():
 def test_percentile_is_nearest_rank():
     assert quality.percentile([5, 1, 3, 2, 4], 50) == 3
     assert quality.percentile([5, 1, 3, 2, 4], 95) == 5
+
+
+def test_answer_left_corpus_only_when_no_other_article_holds_the_option():
+    later = quality.Question(id="q2", date=dt.date(2022, 7, 1), text="Which city?", choices=("Oslo", "Rome"),
+                             answer="Oslo", gold=frozenset({"gold-c"}))
+    records = [
+        {"id": "gold-a", "date": "2022-06-30", "title": None, "text": "Europe will require one charger."},
+        {"id": "other", "date": "2022-06-29", "title": "EUROPE votes", "text": "A vote."},  # the title counts
+        {"id": "gold-c", "date": "2022-06-30", "title": "", "text": "Oslo it is."},
+        {"id": "too-late", "date": "2022-07-02", "title": "", "text": "Oslo again."},  # after the as-of date
+        {"id": "word", "date": "", "title": "", "text": "Oslovia is elsewhere."},  # not on a word boundary
+    ]
+    assert quality.answer_left_corpus([Q, later], records) == {"q1": False, "q2": True}

@@ -8,6 +8,7 @@ entry point from settings; safe to call from worker threads while an index run g
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from .llm_composer import article_passages, period_passages
 from .models import Answer, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, embedded_client, server_client
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
 
@@ -63,6 +66,7 @@ class Newsdesk:
         # too: its writes change the store's generation, checked at most this often.
         self.lexical_check_seconds = lexical_check_seconds
         self._clock = clock
+        self._lexical_rebuild: threading.Thread | None = None
         self._lexical_lock = threading.Lock()
         self._index_lock = threading.Lock()
 
@@ -94,29 +98,48 @@ class Newsdesk:
         return self.lexical_index().idf(term)
 
     def lexical_index(self) -> LexicalIndex:
-        """The BM25 copy, reloaded when another process has changed the store since it was
-        loaded. Searches keep using the current copy while a fresh one is built."""
+        """The BM25 copy. When another process has changed the store since it was loaded, a
+        fresh copy is built in the background; searches use the current one meanwhile."""
         with self._lexical_lock:
             if self._lexical is None:
                 self._lexical_generation = self.store.generation()
                 self._lexical = self._load_or_build_lexical()
                 self._lexical_checked = self._clock()
                 return self._lexical
-            if self._clock() - self._lexical_checked < self.lexical_check_seconds:
-                return self._lexical
-            self._lexical_checked = self._clock()  # this caller checks; the others go on meanwhile
             current, seen = self._lexical, self._lexical_generation
+            if self._lexical_rebuild is not None or self._clock() - self._lexical_checked < self.lexical_check_seconds:
+                return current
+            self._lexical_checked = self._clock()  # this caller checks; the others go on meanwhile
         generation = self.store.generation()
-        if generation == seen:
-            return current
-        fresh = self._load_or_build_lexical()
+        if generation != seen:
+            with self._lexical_lock:
+                if self._lexical_rebuild is None:
+                    self._lexical_rebuild = threading.Thread(target=self._rebuild_lexical, args=(generation,),
+                                                             name="newsdesk-bm25", daemon=True)
+                    self._lexical_rebuild.start()
+        return current
+
+    def _rebuild_lexical(self, generation: str) -> None:
+        try:
+            fresh = self._load_or_build_lexical()
+        except Exception:  # noqa: BLE001 - a background thread: log it, keep the current copy, retry later
+            log.exception("could not rebuild the BM25 index; searches keep the current copy")
+            with self._lexical_lock:
+                self._lexical_rebuild = None
+            return
         self._swap_lexical(fresh, generation)
-        return fresh
+
+    def wait_for_lexical(self, timeout: float | None = None) -> None:
+        """Wait for a background BM25 rebuild, if one is running (tests, orderly shutdown)."""
+        thread = self._lexical_rebuild
+        if thread is not None:
+            thread.join(timeout)
 
     def _swap_lexical(self, fresh: LexicalIndex, generation: str) -> None:
         with self._lexical_lock:
             # Swapped whole: searches never see a half-built index.
             self._lexical, self._lexical_generation, self._lexical_checked = fresh, generation, self._clock()
+            self._lexical_rebuild = None
 
     def _load_or_build_lexical(self) -> LexicalIndex:
         # The fingerprint needs only metadata; the chunk texts are read only to rebuild.

@@ -64,7 +64,9 @@ def test_index_and_ask_through_a_chroma_server(chroma_server, model, tmp_path, s
     assert "Sasabe" in other.ask("Which crossings closed?").text  # dense search reads the server live
     assert other.lexical_index().search("Sasabe", 5) == []  # a running process keeps its BM25 copy...
     other.lexical_check_seconds = 0
-    [(chunk_id, _score)] = other.lexical_index().search("Sasabe", 5)  # ...until its next check
+    other.lexical_index()  # ...until its next check, which rebuilds it in the background
+    other.wait_for_lexical()
+    [(chunk_id, _score)] = other.lexical_index().search("Sasabe", 5)
     assert chunk_id.startswith(SEED_ID)
 
 

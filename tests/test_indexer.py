@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.errors import IndexBusyError, ModelMismatchError
+from retrieval.errors import IndexBusyError, ModelMismatchError, StoreUnavailableError
 
 from conftest import HashEmbeddings, SEED_ID, make_desk
 
@@ -168,4 +168,32 @@ def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path
 
     assert bot.lexical_index().search("second", 5) == []  # until its next check it keeps its copy
     bot.lexical_check_seconds = 0
+    assert bot.lexical_index().search("second", 5) == []  # the check starts a rebuild in the background...
+    bot.wait_for_lexical()
+    assert [cid for cid, _ in bot.lexical_index().search("second", 5)] == ["second.md#0"]  # ...then it is used
+
+
+def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_desk, tmp_path, caplog):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "first.md", 1)
+    hash_desk.index([folder])
+    bot = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    bot.lexical_check_seconds = 0
+    loaded = bot.lexical_index()
+    write_story(folder, "second.md", 1)
+    hash_desk.index([folder])
+
+    def unreachable():
+        raise StoreUnavailableError("the vector store is unavailable: connection refused")
+
+    bot._load_or_build_lexical, rebuild = unreachable, bot._load_or_build_lexical
+    assert bot.lexical_index() is loaded  # the check starts a rebuild, which fails
+    bot.wait_for_lexical()
+    assert "could not rebuild the BM25 index" in caplog.text
+    assert bot.lexical_index() is loaded  # still the copy it had; this check tries again (and fails)
+    bot.wait_for_lexical()
+    bot._load_or_build_lexical = rebuild
+    bot.lexical_index()
+    bot.wait_for_lexical()
     assert [cid for cid, _ in bot.lexical_index().search("second", 5)] == ["second.md#0"]

@@ -227,6 +227,7 @@ class NewsdeskBot(commands.Bot):
             answer=answer.text,
             abstained=answer.abstained,
             citations=len(answer.citations),
+            abstained_because=answer.abstained_because,
             guild_id=guild_id,
             channel_id=channel_id,
             thread_id=thread_id,

@@ -239,6 +239,9 @@ class Admin(commands.Cog):
         lines = [
             f"**Questions asked:** {stats.questions}",
             f"**Unanswered (abstained):** {stats.abstained} ({stats.abstention_rate:.0%})",
+            # Why: "older articles" asks for fresher news to be indexed; "no passage is close"
+            # for articles on the topic at all.
+            *(f"- {reason or 'reason not recorded'}: {n}" for reason, n in stats.reasons),
             f"**Feedback:** 👍 {stats.votes_up} · 👎 {stats.votes_down}",
         ]
         if stats.unanswered:

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS answers (
     question    TEXT    NOT NULL,
     answer      TEXT    NOT NULL,
     abstained   INTEGER NOT NULL,
-    citations   INTEGER NOT NULL
+    citations   INTEGER NOT NULL,
+    abstained_because TEXT NOT NULL DEFAULT ''  -- retrieval.answers' ABSTAIN_* reason; '' when none
 );
 CREATE INDEX IF NOT EXISTS answers_thread ON answers (thread_id, id);
 CREATE TABLE IF NOT EXISTS votes (
@@ -49,6 +50,9 @@ class Stats:
     votes_down: int
     # (question as most often phrased, times asked), most frequent first
     unanswered: list[tuple[str, int]] = field(default_factory=list)
+    # (why the composer abstained, times), most frequent first; "" for answers stored
+    # before reasons were recorded
+    reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def abstention_rate(self) -> float:
@@ -69,6 +73,9 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(answers)")}
+            if "abstained_because" not in columns:  # a store written by an earlier version
+                db.execute("ALTER TABLE answers ADD COLUMN abstained_because TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -86,6 +93,7 @@ class FeedbackStore:
         answer: str,
         abstained: bool,
         citations: int,
+        abstained_because: str = "",
         guild_id: int | None = None,
         channel_id: int | None = None,
         thread_id: int | None = None,
@@ -94,9 +102,10 @@ class FeedbackStore:
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO answers (asked_at, via, guild_id, channel_id, thread_id, user_id,"
-                " question, answer, abstained, citations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " question, answer, abstained, citations, abstained_because)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (_now(), via, guild_id, channel_id, thread_id, user_id, question, answer,
-                 int(abstained), citations),
+                 int(abstained), citations, abstained_because),
             )
             return int(cur.lastrowid)
 
@@ -142,7 +151,12 @@ class FeedbackStore:
             unanswered = db.execute(
                 "SELECT question FROM answers WHERE abstained = 1 ORDER BY id"
             ).fetchall()
-        return Stats(questions, abstained, up, down, _most_frequent(q for (q,) in unanswered)[:top])
+            reasons = db.execute(
+                "SELECT abstained_because, COUNT(*) AS n FROM answers WHERE abstained = 1"
+                " GROUP BY abstained_because ORDER BY n DESC, abstained_because"
+            ).fetchall()
+        return Stats(questions, abstained, up, down, _most_frequent(q for (q,) in unanswered)[:top],
+                     [(reason, n) for reason, n in reasons])
 
 
 def _most_frequent(questions) -> list[tuple[str, int]]:

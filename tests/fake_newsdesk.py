@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.answers import ABSTAIN_OFF_TOPIC
 from retrieval.errors import NotFoundError, QuestionError
 from retrieval.models import Answer, Citation, IndexReport, Passage, SourceInfo, Summary
 
@@ -110,7 +111,8 @@ class FakeNewsdesk:
         query = " ".join([*(history or []), question])
         matches = self._matches(query)
         if not matches:
-            return Answer(question=question, text=ABSTAIN, abstained=True, citations=[], passages=[])
+            return Answer(question=question, text=ABSTAIN, abstained=True, citations=[], passages=[],
+                          abstained_because=ABSTAIN_OFF_TOPIC)
         words = _words(query)
         citations, lines = [], []
         for n, (article, _) in enumerate(matches, start=1):

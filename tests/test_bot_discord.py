@@ -565,6 +565,7 @@ async def test_votes_are_stored_survive_a_restart_and_show_in_stats(bot_factory,
     assert (message["content"], message["flags"]) == (
         "**Questions asked:** 4\n"
         "**Unanswered (abstained):** 3 (75%)\n"
+        "- no passage is close to the question: 3\n"
         "**Feedback:** 👍 2 · 👎 0\n\n"
         "**Most frequent unanswered questions**\n"
         "2× What erupted in Iceland?\n"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 import threading
+from contextlib import closing
 from types import SimpleNamespace
 
 import discord
@@ -143,8 +145,9 @@ def test_answers_and_votes_survive_reopening_and_make_the_stats(tmp_path):
     first = store.record_answer(via="slash", user_id=1, question="Which crossings closed?", answer="…[1]",
                                 abstained=False, citations=1, guild_id=9, channel_id=8)
     gaps = [store.record_answer(via="mention", user_id=u, question=q, answer="I could not find this.",
-                                abstained=True, citations=0, thread_id=77)
-            for u, q in [(1, "Who won?"), (2, "who  WON"), (3, "Why is the sky blue?"), (2, "Who won!")]]
+                                abstained=True, citations=0, abstained_because=why, thread_id=77)
+            for u, q, why in [(1, "Who won?", "off-topic"), (2, "who  WON", "stale"),
+                              (3, "Why is the sky blue?", "off-topic"), (2, "Who won!", "off-topic")]]
     assert (first, gaps) == (1, [2, 3, 4, 5])
     assert store.record_vote(first, 1, 1) is True
     assert store.record_vote(first, 2, -1) is True
@@ -156,11 +159,28 @@ def test_answers_and_votes_survive_reopening_and_make_the_stats(tmp_path):
     assert reopened.thread_questions(77) == ["Who won?", "who  WON", "Why is the sky blue?", "Who won!"]
     assert reopened.thread_questions(78) == []
     assert reopened.stats() == Stats(questions=5, abstained=4, votes_up=2, votes_down=0,
-                                     unanswered=[("Who won?", 3), ("Why is the sky blue?", 1)])
+                                     unanswered=[("Who won?", 3), ("Why is the sky blue?", 1)],
+                                     reasons=[("off-topic", 3), ("stale", 1)])
     assert reopened.stats(top=1).unanswered == [("Who won?", 3)]
     assert reopened.stats().abstention_rate == pytest.approx(0.8)
     with pytest.raises(ValueError):
         reopened.record_vote(first, 1, 0)
+
+
+def test_a_store_from_before_abstention_reasons_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "feedback.sqlite3"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(
+            "CREATE TABLE answers (id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL, via TEXT NOT NULL,"
+            " guild_id INTEGER, channel_id INTEGER, thread_id INTEGER, user_id INTEGER NOT NULL,"
+            " question TEXT NOT NULL, answer TEXT NOT NULL, abstained INTEGER NOT NULL, citations INTEGER NOT NULL);"
+            "INSERT INTO answers (asked_at, via, user_id, question, answer, abstained, citations)"
+            " VALUES ('2026-01-01T00:00:00+00:00', 'slash', 1, 'Old question?', 'No.', 1, 0);")
+    store = FeedbackStore(path)
+    store.record_answer(via="slash", user_id=2, question="New question?", answer="No.", abstained=True,
+                        citations=0, abstained_because="stale")
+    assert store.stats().reasons == [("", 1), ("stale", 1)]
+    assert store.stats().unanswered == [("Old question?", 1), ("New question?", 1)]
 
 
 def test_empty_stats():

@@ -46,27 +46,35 @@ def fingerprint(items: Sequence[tuple[str, str]]) -> str:
 class LexicalIndex:
     """BM25 over chunk texts (with their article titles), searchable with a row mask."""
 
-    def __init__(self, ids: list[str], date_nums: list[int], model: bm25s.BM25 | None, fingerprint: str):
+    def __init__(self, ids: list[str], date_nums: list[int], model: bm25s.BM25 | None, fingerprint: str,
+                 generation: str = ""):
         self.ids = ids
         self.date_nums = np.asarray(date_nums, dtype=np.int64)
         self.fingerprint = fingerprint
+        self.generation = generation  # the store's generation when the content was read ("" unknown)
         self._model = model
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], date_nums: list[int], fingerprint: str) -> LexicalIndex:
+    def build(cls, ids: list[str], texts: list[str], date_nums: list[int], fingerprint: str,
+              generation: str = "") -> LexicalIndex:
         if not ids:
-            return cls([], [], None, fingerprint)
+            return cls([], [], None, fingerprint, generation)
         model = bm25s.BM25()
         # An empty document would break bm25s' vocabulary; a placeholder token matches nothing.
         model.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
-        return cls(list(ids), list(date_nums), model, fingerprint)
+        return cls(list(ids), list(date_nums), model, fingerprint, generation)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if self._model is not None:
             self._model.save(str(folder / "bm25"))
+        self.save_labels(folder)
+
+    def save_labels(self, folder: Path) -> None:
+        """Write the ids, dates, fingerprint and generation beside a saved model."""
         tmp = folder / "ids.json.tmp"
-        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "ids": self.ids, "date_nums": self.date_nums.tolist()}))
+        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "generation": self.generation, "ids": self.ids,
+                                   "date_nums": self.date_nums.tolist()}))
         tmp.replace(folder / "ids.json")  # written last: a half-saved index has no valid ids.json
 
     @classmethod
@@ -76,7 +84,7 @@ class LexicalIndex:
             model = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None
         except (OSError, ValueError, KeyError):
             return None
-        return cls(meta["ids"], meta["date_nums"], model, meta["fingerprint"])
+        return cls(meta["ids"], meta["date_nums"], model, meta["fingerprint"], meta.get("generation", ""))
 
     def idf(self, term: str) -> float:
         """How rare a stemmed term is among the chunks (BM25's idf); rare words carry meaning.

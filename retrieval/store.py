@@ -114,7 +114,8 @@ class ChunkStore:
         return str(self._fresh_metadata().get(GENERATION_KEY, ""))
 
     def mark_changed(self) -> str:
-        """Start a new generation; returns its token."""
+        """Start a new generation; returns its token. Every write does, and an index run
+        once more at its end, so that processes that read mid-run rebuild again."""
         token = uuid.uuid4().hex
         # Chroma refuses to be handed the distance function again ("hnsw:space"), which
         # lives in the collection's configuration anyway: pass the other keys only.
@@ -183,7 +184,12 @@ class ChunkStore:
         return sorted(chunks, key=lambda c: c.metadata["start"])
 
     def add(self, ids: list[str], texts: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
+        """Write chunks (replacing any with the same ids). Like `delete`, it starts a new
+        generation first, so no BM25 copy labelled with an older one is taken for current,
+        even when a run stops half-way."""
         self.check_model()
+        if ids:
+            self.mark_changed()
         for begin in range(0, len(ids), 1000):  # Chroma caps the size of one write
             end = begin + 1000
             self._guard(
@@ -192,6 +198,8 @@ class ChunkStore:
             )
 
     def delete(self, ids: list[str]) -> None:
+        if ids:
+            self.mark_changed()
         for begin in range(0, len(ids), 1000):
             self._guard(self.vectorstore.delete, ids=ids[begin:begin + 1000])
 

@@ -184,7 +184,7 @@ def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_
     write_story(folder, "second.md", 1)
     hash_desk.index([folder])
 
-    def unreachable():
+    def unreachable(generation):
         raise StoreUnavailableError("the vector store is unavailable: connection refused")
 
     bot._load_or_build_lexical, rebuild = unreachable, bot._load_or_build_lexical
@@ -197,3 +197,21 @@ def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_
     bot.lexical_index()
     bot.wait_for_lexical()
     assert [cid for cid, _ in bot.lexical_index().search("second", 5)] == ["second.md#0"]
+
+
+def test_a_saved_bm25_copy_is_trusted_only_at_the_generation_it_was_built_at(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "first.md", 1)
+    hash_desk.index([folder])
+
+    def scan_refused():
+        raise AssertionError("the store's metadata was scanned")
+
+    restarted = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    restarted.store.content_keys = scan_refused  # a start at the same generation needs no scan
+    assert [cid for cid, _ in restarted.lexical_index().search("first", 5)] == ["first.md#0"]
+
+    hash_desk.store.delete(["first.md#0"])  # a write outside an index run starts a generation too
+    again = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    assert again.lexical_index().search("first", 5) == []

@@ -107,7 +107,8 @@ class Newsdesk:
                 self._lexical_checked = self._clock()
                 return self._lexical
             current, seen = self._lexical, self._lexical_generation
-            if self._lexical_rebuild is not None or self._clock() - self._lexical_checked < self.lexical_check_seconds:
+            if (self._lexical_rebuild is not None or self._index_lock.locked()  # our own run swaps at its end
+                    or self._clock() - self._lexical_checked < self.lexical_check_seconds):
                 return current
             self._lexical_checked = self._clock()  # this caller checks; the others go on meanwhile
         generation = self.store.generation()

@@ -215,3 +215,22 @@ def test_a_saved_bm25_copy_is_trusted_only_at_the_generation_it_was_built_at(has
     hash_desk.store.delete(["first.md#0"])  # a write outside an index run starts a generation too
     again = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
     assert again.lexical_index().search("first", 5) == []
+
+
+def test_searches_during_this_process_own_index_run_start_no_rebuild(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "first.md", 1)
+    hash_desk.index([folder])
+    hash_desk.lexical_check_seconds = 0
+    write_story(folder, "second.md", 1)
+    seen = []
+
+    def progress(done, total):  # called while the run writes, and its generations move
+        hash_desk.lexical_index()  # a due check, which would start a rebuild
+        hash_desk.wait_for_lexical()
+        seen.append(hash_desk.lexical_index().search("second", 5))
+
+    hash_desk.index([folder], progress=progress)
+    assert seen and all(hits == [] for hits in seen)  # the copy from before the run, untouched meanwhile
+    assert [cid for cid, _ in hash_desk.lexical_index().search("second", 5)] == ["second.md#0"]  # swapped at its end

@@ -103,6 +103,18 @@ async def test_ask_defers_at_once_then_answers_with_numbered_sources_and_vote_bu
     assert fake_newsdesk.asked() == [("ask", "Which crossings closed?", None)]
 
 
+async def test_a_rate_limited_answer_is_sent_again_after_the_wait_discord_asks_for(fake_bot):
+    fake = fake_bot.fake
+    fake.rate_limit("POST", rf"/webhooks/{fake.app_id}/[^/]+", retry_after=0.3)  # the follow-up with the answer
+    ix = await fake.slash("ask", user=fake.make_user("alice"), question="Which crossings closed?")
+    messages = await answered(fake, ix)
+    assert [m["content"] for m in messages] == [BORDER_ANSWER]
+    [limited] = fake.rate_limited
+    retried = [c for c in fake.calls_for(ix) if c.method == "POST" and c.path == limited.path]
+    # Sent again only after the wait Discord asked for (less asyncio's clock tolerance).
+    assert len(retried) == 2 and retried[1].at - retried[0].at >= 0.29
+
+
 async def test_an_abstention_lists_no_sources(fake_bot):
     fake = fake_bot.fake
     ix = await fake.slash("ask", user=fake.make_user("bob"), question="What erupted in Iceland?")

@@ -126,6 +126,8 @@ class FakeDiscord:
         self.commands: dict[int | None, list[dict]] = {}  # guild id (None = global) → synced commands
         self.interactions: dict[int, Interaction] = {}
         self.expired_tokens: set[str] = set()  # interaction tokens past their 15 minutes
+        self._rate_limits: list[tuple[str, re.Pattern, float]] = []  # see rate_limit()
+        self.rate_limited: list[Call] = []  # the calls answered with 429
         self.messages: dict[int, dict] = {}
         self.gateway = Gateway()
         self._changed = asyncio.Condition()
@@ -396,6 +398,21 @@ class FakeDiscord:
     def _error(self, status: int, code: int, message: str) -> web.Response:
         return self._json({"code": code, "message": message}, status=status)
 
+    def rate_limit(self, method: str, path_pattern: str, *, retry_after: float = 0.3) -> None:
+        """Answer the next REST call matching `method` and the regex `path_pattern` with 429."""
+        self._rate_limits.append((method, re.compile(path_pattern), retry_after))
+
+    def _too_many_requests(self, retry_after: float) -> web.Response:
+        # What Discord sends for a per-route limit; a 429 without `Via` (Cloudflare's own
+        # block) is not retried by discord.py.
+        return web.Response(status=429, body=json.dumps({
+            "message": "You are being rate limited.", "retry_after": retry_after, "global": False,
+        }), headers={
+            "Content-Type": JSON, "Via": "1.1 google", "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": f"{retry_after:.3f}", "X-RateLimit-Bucket": "fake-bucket",
+            "X-RateLimit-Scope": "user",
+        })
+
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         body = None
         if request.can_read_body:
@@ -407,6 +424,12 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         call = Call(request.method, path, dict(request.query), body, time.monotonic())
         self.calls.append(call)
+        limited = next((rule for rule in self._rate_limits if rule[0] == call.method and rule[1].fullmatch(path)), None)
+        if limited is not None:
+            self._rate_limits.remove(limited)
+            self.rate_limited.append(call)
+            await self._notify()
+            return self._too_many_requests(limited[2])
         try:
             response = await self._route(call)
         finally:

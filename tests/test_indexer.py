@@ -149,13 +149,24 @@ def test_one_index_run_at_a_time(hash_desk, seed_copy):
     assert started == [True]
 
 
-def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path):
+def indexed_story_folder(desk, tmp_path: Path) -> Path:
+    """A folder with one story, indexed by `desk`."""
     folder = tmp_path / "articles"
     folder.mkdir()
     write_story(folder, "first.md", 1)
-    hash_desk.index([folder])
+    desk.index([folder])
+    return folder
+
+
+def same_data_dir(tmp_path: Path):
+    """Another Newsdesk on `hash_desk`'s data directory, as a second process opens it."""
+    return make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+
+
+def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path):
+    folder = indexed_story_folder(hash_desk, tmp_path)
     # A second process on the same data directory (the bot while `newsdesk index` runs).
-    bot = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    bot = same_data_dir(tmp_path)
     bot.lexical_check_seconds = 3600
     assert [cid for cid, _ in bot.lexical_index().search("Ferry first.md", 5)] == ["first.md#0"]
     generation = hash_desk.store.generation()
@@ -174,11 +185,8 @@ def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path
 
 
 def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_desk, tmp_path, caplog):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    write_story(folder, "first.md", 1)
-    hash_desk.index([folder])
-    bot = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    folder = indexed_story_folder(hash_desk, tmp_path)
+    bot = same_data_dir(tmp_path)
     bot.lexical_check_seconds = 0
     loaded = bot.lexical_index()
     write_story(folder, "second.md", 1)
@@ -200,28 +208,22 @@ def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_
 
 
 def test_a_saved_bm25_copy_is_trusted_only_at_the_generation_it_was_built_at(hash_desk, tmp_path):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    write_story(folder, "first.md", 1)
-    hash_desk.index([folder])
+    indexed_story_folder(hash_desk, tmp_path)
 
     def scan_refused():
         raise AssertionError("the store's metadata was scanned")
 
-    restarted = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    restarted = same_data_dir(tmp_path)
     restarted.store.content_keys = scan_refused  # a start at the same generation needs no scan
     assert [cid for cid, _ in restarted.lexical_index().search("first", 5)] == ["first.md#0"]
 
     hash_desk.store.delete(["first.md#0"])  # a write outside an index run starts a generation too
-    again = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+    again = same_data_dir(tmp_path)
     assert again.lexical_index().search("first", 5) == []
 
 
 def test_searches_during_this_process_own_index_run_start_no_rebuild(hash_desk, tmp_path):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    write_story(folder, "first.md", 1)
-    hash_desk.index([folder])
+    folder = indexed_story_folder(hash_desk, tmp_path)
     hash_desk.lexical_check_seconds = 0
     write_story(folder, "second.md", 1)
     seen = []

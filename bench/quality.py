@@ -55,7 +55,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from retrieval.answers import ABSTAIN_STALE
+from retrieval.answers import ABSTAIN_STALE, closest
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.indexer import INDEX_VERSION, match_text
@@ -219,7 +219,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-Ask = tuple[float, "float | None", bool]  # best passage similarity, best sentence score or None, stale
+Ask = tuple[float, float | None, bool]  # best passage similarity, best sentence score or None, stale
 
 
 def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
@@ -312,8 +312,8 @@ class Outcome:
 
 
 def best_similarity(answer: Answer, considered: int) -> float:
-    """The composer's abstention evidence: best cosine among the passages it considers."""
-    return max((p.dense_similarity or 0.0 for p in answer.passages[:considered]), default=0.0)
+    """The composer's first abstention signal: best cosine among the passages it considers."""
+    return closest(answer.passages[:considered])
 
 
 def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: LexicalIndex | None,

@@ -45,7 +45,7 @@ class ComposerOptions:
     dense_weight: float = 0.55
     lexical_weight: float = 0.35
     rank_weight: float = 0.10
-    # A sentence that holds what the question asks for (see `offers_answer`) gains this much.
+    # A sentence that holds what the question asks for (see `answer_test`) gains this much.
     answer_weight: float = 0.10
     # When the question asks about recent news, a sentence of an article from that period
     # gains this much (bench/tune.py: 0.05 lifted exact option 0.589 -> 0.603 on the dev set).
@@ -94,19 +94,28 @@ _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
 _NAME = re.compile(r"\b[A-Z][\w’'&.-]+")
 
 
-def offers_answer(question: str, sentence: str) -> bool:
-    """Whether `sentence` holds the kind of thing `question` asks for that the question does
+def answer_test(question: str) -> Callable[[str], bool]:
+    """Whether a sentence holds the kind of thing `question` asks for that the question does
     not already name: a number for a quantity question, else a name or a number.
 
     The commonest wrong pick is a sentence that restates the question ("Netflix said the
     popular show is green lit for a second season") instead of answering it ("“Squid Game”
     is officially coming back"); such a sentence adds no new name or number.
     """
-    numbers = {n for n in _NUMBER.findall(sentence) if n not in question}
-    if _ASKS_QUANTITY.search(question):
-        return bool(numbers)
+    wants_quantity = _ASKS_QUANTITY.search(question) is not None
     asked = set(words(question)) | STOPWORDS
-    return bool(numbers) or any(w not in asked for name in _NAME.findall(sentence) for w in words(name))
+
+    def offers(sentence: str) -> bool:
+        if any(n not in question for n in _NUMBER.findall(sentence)):
+            return True
+        return not wants_quantity and any(w not in asked for name in _NAME.findall(sentence) for w in words(name))
+
+    return offers
+
+
+def closest(passages: Sequence[Passage]) -> float:
+    """The best cosine similarity to the question among `passages`: the first abstention signal."""
+    return max((p.dense_similarity or 0.0 for p in passages), default=0.0)
 
 
 def is_older(passage: Passage, since: dt.date | None) -> bool:
@@ -126,11 +135,12 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
     weights = {t: idf(t) for t in set(terms(question))}
     total = sum(weights.values())
     rank_of = {p.chunk_id: r for r, p in enumerate(passages)}
+    offers = answer_test(question)
     cheap = []
     for passage, start, end, text in found:
         overlap = sum(weights[t] for t in weights.keys() & set(terms(text))) / total if total else 0.0
         score = (options.lexical_weight * overlap + options.rank_weight / (1.0 + rank_of[passage.chunk_id])
-                 + options.answer_weight * offers_answer(question, text)
+                 + options.answer_weight * offers(text)
                  + (options.recent_weight if recent_since and not is_older(passage, recent_since) else 0.0))
         cheap.append(Candidate(passage, start, end, text, score, 0.0))
     cheap.sort(key=lambda c: -c.score)
@@ -199,8 +209,7 @@ class Composer:
         composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
         opts = self.options
         considered = list(passages[: opts.passages_considered])
-        best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
-        if not considered or best < opts.min_similarity:
+        if not considered or closest(considered) < opts.min_similarity:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
         ranked = rank_sentences(query or question, considered, self.embeddings, opts, self.idf, recent_since)
         if not ranked:

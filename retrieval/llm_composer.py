@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from .answers import ABSTAIN_TEXT, Composer, ComposerOptions, is_older
+from .answers import ABSTAIN_TEXT, Composer, ComposerOptions, closest, is_older
 from .errors import LLMUnavailableError
 from .llm import (
     SUMMARY_SYSTEM,
@@ -203,12 +203,11 @@ class LLMComposer:
         """
         passages = list(passages)
         considered = passages[: self.offline.options.passages_considered]
-        best = max((p.dense_similarity or 0.0 for p in considered), default=0.0)
 
         def quoted() -> Answer:
             return self.offline.compose(question, passages, query=query, recent_since=recent_since)
 
-        if not considered or (self.llm_options.gate_on_similarity and best < self.offline.options.min_similarity):
+        if not considered or (self.llm_options.gate_on_similarity and closest(considered) < self.offline.options.min_similarity):
             return quoted()
         if all(is_older(p, recent_since) for p in considered):
             # A question about recent news, and only older articles: the quoted composer

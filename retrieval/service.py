@@ -50,8 +50,7 @@ def check_question(question: str) -> str:
 class Newsdesk:
     def __init__(self, store: ChunkStore, embeddings: Embeddings, *, data_dir: Path,
                  chunker: Chunker | None = None, search_options: SearchOptions | None = None,
-                 composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0):
         self.store = store
         self.embeddings = embeddings
         self.data_dir = data_dir
@@ -65,7 +64,6 @@ class Newsdesk:
         # Another process or machine (a CLI run, a second bot on a Chroma server) may index
         # too: its writes change the store's generation, checked at most this often.
         self.lexical_check_seconds = lexical_check_seconds
-        self._clock = clock
         self._lexical_rebuild: threading.Thread | None = None
         self._lexical_lock = threading.Lock()
         self._index_lock = threading.Lock()
@@ -104,13 +102,13 @@ class Newsdesk:
             if self._lexical is None:
                 self._lexical_generation = self.store.generation()
                 self._lexical = self._load_or_build_lexical(self._lexical_generation)
-                self._lexical_checked = self._clock()
+                self._lexical_checked = time.monotonic()
                 return self._lexical
             current, seen = self._lexical, self._lexical_generation
             if (self._lexical_rebuild is not None or self._index_lock.locked()  # our own run swaps at its end
-                    or self._clock() - self._lexical_checked < self.lexical_check_seconds):
+                    or time.monotonic() - self._lexical_checked < self.lexical_check_seconds):
                 return current
-            self._lexical_checked = self._clock()  # this caller checks; the others go on meanwhile
+            self._lexical_checked = time.monotonic()  # this caller checks; the others go on meanwhile
         generation = self.store.generation()
         if generation != seen:
             with self._lexical_lock:
@@ -139,7 +137,7 @@ class Newsdesk:
     def _swap_lexical(self, fresh: LexicalIndex, generation: str) -> None:
         with self._lexical_lock:
             # Swapped whole: searches never see a half-built index.
-            self._lexical, self._lexical_generation, self._lexical_checked = fresh, generation, self._clock()
+            self._lexical, self._lexical_generation, self._lexical_checked = fresh, generation, time.monotonic()
             self._lexical_rebuild = None
 
     def _load_or_build_lexical(self, generation: str) -> LexicalIndex:

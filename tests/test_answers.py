@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, offers_answer
+from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, answer_test
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -91,8 +91,8 @@ def test_an_answer_reports_its_evidence(seed_desk):
     ("Approximately how much did the 1952 card sell for?", "The 1952 card sold at auction.", False),
     ("Approximately how much did the 1952 card sell for?", "The card sold for $12.6 million.", True),
 ])
-def test_offers_answer(question, sentence, expected):
-    assert offers_answer(question, sentence) is expected
+def test_answer_test(question, sentence, expected):
+    assert answer_test(question)(sentence) is expected
 
 
 def test_articles_after_the_as_of_date_are_not_evidence(seed_desk):

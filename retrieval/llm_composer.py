@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
-from .answers import ABSTAIN_TEXT, Composer, ComposerOptions, closest, is_older
+from .answers import ABSTAIN_NO_ANSWER, Composer, ComposerOptions, abstention, closest, is_older
 from .errors import LLMUnavailableError
 from .llm import (
     SUMMARY_SYSTEM,
@@ -237,7 +237,7 @@ class LLMComposer:
             verified = stream[0].finish(text) if stream else self.verifier.verify(text, pending.result())
 
         if verified.abstained:
-            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, citations=[], passages=passages)
+            return abstention(question, passages, ABSTAIN_NO_ANSWER)  # the LLM said it does not know
         if not self._enough(verified, "answer"):
             return replace(quoted(), note=UNVERIFIED_NOTE)
         return Answer(question=question, text=verified.text, abstained=False, citations=list(verified.citations),

@@ -18,7 +18,7 @@ from langchain_openai import ChatOpenAI
 
 from conftest import HashEmbeddings
 from llm_server import Reply, ScriptedLLM, system_text, user_text
-from retrieval.answers import ABSTAIN_STALE, ABSTAIN_TEXT, Composer
+from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_STALE, ABSTAIN_TEXT, Composer
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.lexical import terms
@@ -195,7 +195,8 @@ def test_an_answer_that_fails_verification_gives_the_quoted_answer(make, server,
 
 def test_the_llm_saying_it_does_not_know_abstains(make, server):
     server.reply("I don't know.")
-    assert make().compose(QUESTION, PASSAGES) == Answer(QUESTION, ABSTAIN_TEXT, True, [], PASSAGES)
+    assert make().compose(QUESTION, PASSAGES) == Answer(QUESTION, ABSTAIN_TEXT, True, [], PASSAGES,
+                                                        abstained_because=ABSTAIN_NO_ANSWER)
 
 
 def test_weak_passages_abstain_without_asking_the_llm(make, server, offline):

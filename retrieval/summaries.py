@@ -8,26 +8,11 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.embeddings import Embeddings
 
-from .answers import Candidate, ComposerOptions, cite, rank_sentences
+from .answers import Candidate, ComposerOptions, candidate_sentences, cite, rank_sentences
 from .lexical import terms
 from .models import Passage, Summary
-from .sentences import sentence_spans
-from .store import ChunkStore, StoredArticle, StoredChunk
+from .store import StoredArticle, StoredChunk
 from .search import passage_from
-
-
-def article_sentences(chunks: Sequence[StoredChunk]) -> list[tuple[int, int, str, StoredChunk]]:
-    """Each sentence of an article once, in order, from its (overlapping) chunks."""
-    seen: set[int] = set()
-    found = []
-    for chunk in chunks:
-        base = int(chunk.metadata["start"])
-        for start, end in sentence_spans(chunk.text):
-            if base + start in seen:
-                continue
-            seen.add(base + start)
-            found.append((base + start, base + end, chunk.text[start:end], chunk))
-    return sorted(found, key=lambda item: item[0])
 
 
 def key_sentences(chunks: Sequence[StoredChunk], count: int, min_chars: int = 40) -> list[Candidate]:
@@ -37,17 +22,18 @@ def key_sentences(chunks: Sequence[StoredChunk], count: int, min_chars: int = 40
     about the article's main subject win over captions and asides; earlier sentences get a
     small lead bonus, as news puts the essentials first.
     """
-    sentences = [s for s in article_sentences(chunks) if len(s[2]) >= min_chars]
+    # Each sentence once (chunks overlap), in article order.
+    sentences = sorted(candidate_sentences([passage_from(c, 0.0, None) for c in chunks], min_chars),
+                       key=lambda found: found[1])
     if not sentences:
         return []
-    frequency = Counter(t for _, _, text, _ in sentences for t in terms(text))
+    frequency = Counter(t for *_, text in sentences for t in terms(text))
     total = sum(frequency.values()) or 1
     scored = []
-    for position, (start, end, text, chunk) in enumerate(sentences):
+    for position, (passage, start, end, text) in enumerate(sentences):
         words = terms(text)
         weight = sum(frequency[w] for w in words) / (total * max(len(words), 1)) if words else 0.0
         lead = 1.0 / (1.0 + 0.15 * position)
-        passage = passage_from(chunk, 0.0, None)
         scored.append(Candidate(passage, start, end, text, weight * (1.0 + lead), 0.0))
     best = sorted(scored, key=lambda c: -c.score)[:count]
     return sorted(best, key=lambda c: c.start)

@@ -187,7 +187,7 @@ def wrong_citations(answer: Answer, article_texts: dict[str, str]) -> int:
     bad = 0
     for citation in answer.citations:
         text = article_texts.get(citation.doc_id)
-        if text is None or not all(piece in text for piece in citation.quote.split(" … ")):
+        if text is None or not all(piece in text for piece in citation.quotes()):
             bad += 1
     return bad
 

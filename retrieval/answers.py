@@ -185,11 +185,7 @@ def cite(chosen: Sequence[Candidate]) -> tuple[list[str], list[Citation]]:
             quotes[doc] = []
         quotes[doc].append(cand.text)
         marked.append(f"{cand.text} [{numbers[doc]}]")
-    citations = [
-        Citation(n=n, doc_id=doc, title=firsts[doc].title, source=firsts[doc].source, date=firsts[doc].date,
-                 url=firsts[doc].url, quote=" … ".join(quotes[doc]))
-        for doc, n in numbers.items()
-    ]
+    citations = [Citation.of(n, firsts[doc], quotes[doc]) for doc, n in numbers.items()]
     return marked, citations
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 
@@ -51,6 +52,9 @@ class Passage:
         return asdict(self)
 
 
+QUOTE_SEPARATOR = " … "
+
+
 @dataclass(frozen=True)
 class Citation:
     """A numbered source of an answer; `quote` is verbatim article text."""
@@ -61,7 +65,16 @@ class Citation:
     source: str
     date: str
     url: str
-    quote: str
+    quote: str  # the quoted sentences of this article, joined by QUOTE_SEPARATOR
+
+    @classmethod
+    def of(cls, n: int, passage: Passage, quotes: Sequence[str]) -> Citation:
+        """Source number `n`: the article of `passage`, quoting `quotes` from it."""
+        return cls(n=n, doc_id=passage.doc_id, title=passage.title, source=passage.source, date=passage.date,
+                   url=passage.url, quote=QUOTE_SEPARATOR.join(quotes))
+
+    def quotes(self) -> list[str]:
+        return self.quote.split(QUOTE_SEPARATOR)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -311,11 +311,7 @@ def render(checked: Sequence[Checked], passages: Mapping[int, Passage]) -> tuple
             if numbers[doc] not in marks:
                 marks.append(numbers[doc])
         sentences.append(ensure_full_stop(item.claim.text) + " " + "".join(f"[{n}]" for n in sorted(marks)))
-    citations = [
-        Citation(n=n, doc_id=doc, title=first[doc].title, source=first[doc].source, date=first[doc].date,
-                 url=first[doc].url, quote=" … ".join(_merge_quotes(quotes[doc])))
-        for doc, n in numbers.items()
-    ]
+    citations = [Citation.of(n, first[doc], _merge_quotes(quotes[doc])) for doc, n in numbers.items()]
     return sentences, citations
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -15,12 +16,10 @@ log = logging.getLogger(__name__)
 
 
 class ReindexJob:
-    """A run of `Newsdesk.index` over some folders, in a worker thread."""
+    """One indexing run (`index(progress=...)`) in a worker thread; `done`/`total` read on the loop."""
 
-    def __init__(self, newsdesk: Newsdesk, folders: Sequence[Path], *, prune: bool, started_by: int):
-        self.newsdesk = newsdesk
-        self.folders = list(folders)
-        self.prune = prune
+    def __init__(self, index: Callable[..., IndexReport], *, started_by: int):
+        self.index = index
         self.started_by = started_by
         self.done = 0
         self.total = 0
@@ -36,9 +35,7 @@ class ReindexJob:
                 pass
 
         async def run() -> IndexReport:
-            return await loop.run_in_executor(
-                executor, lambda: self.newsdesk.index(self.folders, prune=self.prune, progress=progress)
-            )
+            return await loop.run_in_executor(executor, functools.partial(self.index, progress=progress))
 
         self.task = asyncio.create_task(run(), name="newsdesk-reindex")
         return self.task
@@ -65,7 +62,7 @@ class Reindexer:
         """A new running job, or None if one is already running (check and start in one step)."""
         if self.current is not None and self.current.running:
             return None
-        job = ReindexJob(self.newsdesk, self.folders, prune=self.prune, started_by=started_by)
+        job = ReindexJob(functools.partial(self.newsdesk.index, self.folders, prune=self.prune), started_by=started_by)
         job.start(self.executor)
         self.current = job
         return job

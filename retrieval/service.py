@@ -28,7 +28,7 @@ from .lexical import LexicalIndex, fingerprint
 from .llm_composer import article_passages, period_passages
 from .models import Answer, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
-from .store import ChunkStore, StoredArticle, date_from_number, embedded_client, server_client
+from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,8 @@ class Newsdesk:
         until = until or dt.date.today()
         if until < since:
             raise DateError(f"the period ends ({until}) before it starts ({since})")
-        docs = [d for d in self.store.articles().values() if d.date and since.isoformat() <= d.date <= until.isoformat()]
+        in_period = {"$and": [{"date_num": {"$gte": date_number(since)}}, {"date_num": {"$lte": date_number(until)}}]}
+        docs = list(self.store.articles(in_period).values())
         summary = summaries.summarize_period(since, until, docs, self.store.chunks_of)
         return self._with_llm(summary, lambda: period_passages(docs, self.store.chunks_of))
 
@@ -241,9 +242,10 @@ class Newsdesk:
 
     def find_article(self, key: str) -> StoredArticle:
         """An article by id, else by title (exact, then unique substring, case-insensitive)."""
-        docs = self.store.articles()
-        if key in docs:
-            return docs[key]
+        by_id = self.store.articles({"doc_id": key})
+        if key in by_id:
+            return by_id[key]
+        docs = self.store.articles()  # a title: every article has to be looked at
         wanted = key.strip().lower()
         exact = [d for d in docs.values() if d.title.lower() == wanted]
         partial = exact or [d for d in docs.values() if wanted and wanted in d.title.lower()]

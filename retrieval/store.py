@@ -126,10 +126,11 @@ class ChunkStore:
     def count(self) -> int:
         return self._collection.count()
 
-    def articles(self) -> dict[str, StoredArticle]:
-        """Every indexed article, keyed by id."""
+    def articles(self, where: dict | None = None) -> dict[str, StoredArticle]:
+        """The indexed articles, keyed by id: every one, or those whose chunks match the
+        Chroma filter `where` (e.g. {"doc_id": ...}), which spares a scan of the whole store."""
         found: dict[str, StoredArticle] = {}
-        for chunk_id, meta in self._metadatas():
+        for chunk_id, meta in self._metadatas(where):
             doc = found.get(meta["doc_id"])
             if doc is None:
                 doc = found[meta["doc_id"]] = StoredArticle(
@@ -148,10 +149,10 @@ class ChunkStore:
         """(chunk id, article hash) of every chunk: what the BM25 index's fingerprint covers."""
         return [(chunk_id, meta.get("doc_hash", "")) for chunk_id, meta in self._metadatas()]
 
-    def _metadatas(self, page: int = 5000) -> Iterable[tuple[str, dict]]:
+    def _metadatas(self, where: dict | None = None, page: int = 5000) -> Iterable[tuple[str, dict]]:
         offset = 0
         while True:
-            got = self._guard(self._collection.get, include=["metadatas"], limit=page, offset=offset)
+            got = self._guard(self._collection.get, where=where, include=["metadatas"], limit=page, offset=offset)
             yield from zip(got["ids"], got["metadatas"])
             if len(got["ids"]) < page:
                 return

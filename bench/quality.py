@@ -3,6 +3,7 @@
     .venv/bin/python bench/quality.py --quick        # two weeks of the dev set: the inner loop
     .venv/bin/python bench/quality.py                # the whole dev set (reuses its cached index)
     .venv/bin/python bench/quality.py --sweep-abstention --json
+    .venv/bin/python bench/quality.py --llm          # answers by the LLM that LLM_* configure
 
 It reads a dataset in the format of ../shared/eval/realtimeqa-dev/ by path (nothing of it
 is copied into the repository), indexes its articles through the project's own code into
@@ -55,12 +56,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from retrieval.answers import ABSTAIN_STALE, closest
+from retrieval.answers import ABSTAIN_STALE, Composer, closest
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.indexer import INDEX_VERSION, match_text
 from retrieval.ingest import parse_json_article
 from retrieval.lexical import LexicalIndex, terms
+from retrieval.llm import UNAVAILABLE_NOTE
+from retrieval.llm_composer import UNVERIFIED_NOTE
 from retrieval.models import Answer
 from retrieval.sentences import sentence_spans
 from retrieval.store import date_number
@@ -246,6 +249,16 @@ def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], exact_at: Sequence[
     } for t in thresholds]
 
 
+def bench_settings(configured: RetrievalSettings, llm: bool) -> RetrievalSettings:
+    """The settings measured: the offline default unless `llm`, then the configured LLM."""
+    if not llm:
+        return configured.model_copy(update={"llm_provider": "none"})
+    if configured.llm_provider == "none":
+        raise typer.BadParameter("--llm needs an LLM: set LLM_PROVIDER and LLM_MODEL (see the README's "
+                                 "'Using an LLM'), in the environment or .env")
+    return configured
+
+
 # -- the index cache ---------------------------------------------------------------------------
 def cache_key(dataset_name: str, settings: RetrievalSettings) -> str:
     model = Path(settings.embedding_model).name or settings.embedding_model
@@ -309,6 +322,8 @@ class Outcome:
     answer_left_corpus: bool = False  # no other article holds the right option (see answer_left_corpus)
     answer: str = ""
     answer_removed: str = ""
+    note: str = ""  # set when an LLM answer fell back to quotes (unavailable, or failed verification)
+    note_removed: str = ""
 
 
 def best_similarity(answer: Answer, considered: int) -> float:
@@ -328,7 +343,7 @@ def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: Lex
             started = time.perf_counter()
             answer = desk.ask(q.text, as_of=q.date)
             o.latency_ms = (time.perf_counter() - started) * 1000
-            o.answer, o.abstained = answer.text, answer.abstained
+            o.answer, o.abstained, o.note = answer.text, answer.abstained, answer.note
             o.exact = not answer.abstained and exact_option(answer.text, q)
             o.cited_right = any(c.doc_id in q.gold for c in answer.citations)
             o.wrong_citations = wrong_citations(answer, texts)
@@ -385,7 +400,7 @@ def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Questio
                 answer = other.ask(o.question.text, as_of=o.question.date)
                 o.abstained_removed = answer.abstained
                 o.exact_removed = not answer.abstained and exact_option(answer.text, o.question)
-                o.answer_removed = answer.text
+                o.answer_removed, o.note_removed = answer.text, answer.note
                 o.best_similarity_removed = best_similarity(answer, considered)
                 o.evidence_removed, o.stale_removed = answer.evidence, answer.abstained_because == ABSTAIN_STALE
                 o.wrong_citations += wrong_citations(answer, texts)
@@ -441,7 +456,8 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
     answerable = [(o.best_similarity, o.evidence, o.stale) for o in outcomes]
     removed = [(o.best_similarity_removed, o.evidence_removed, o.stale_removed) for o in outcomes]
     options = desk.composer.options
-    disagreements = sum(abstains(a, options.min_similarity, options.min_evidence) != o.abstained
+    offline = isinstance(desk.composer, Composer)
+    disagreements = 0 if not offline else sum(abstains(a, options.min_similarity, options.min_evidence) != o.abstained
                         for a, o in zip(answerable, outcomes)) + sum(
         abstains(a, options.min_similarity, options.min_evidence) != o.abstained_removed
         for a, o in zip(removed, outcomes))
@@ -451,6 +467,8 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, {_cpu_name()}",
         "load_average_1min": [round(x, 2) for x in load],  # when the questions were asked, and at the end
         "code": code_state(),
+        # Quoted answers (the offline default), or the LLM option's label ("LLM openai:model at URL").
+        "composer": "offline quotes" if offline else desk.composer.label,
         "retrieval": systems,
         "answers": {
             "exact_option": sum(o.exact for o in outcomes) / n,
@@ -475,14 +493,23 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
             # The sweep assumes the composer's rule: see `abstains`.
             "sweep_rule_disagreements": disagreements,
         },
+        "llm_fallbacks": None if offline else llm_fallbacks(outcomes),
         "latency_ms": {"ask_p50": percentile(latencies, 50), "ask_p95": percentile(latencies, 95)},
         "index": {"seconds": index_meta.get("index_seconds"), "chunks": index_meta.get("chunks"),
                   "note": index_meta.get("note", ""), "this_run_embedded": index_meta.get("this_run_embedded")},
         "ingest": ingest,
     }
-    if with_sweep:
+    if with_sweep and offline:  # the replayed rule is the offline composer's
         figures["abstention_sweep"] = sweep(answerable, removed, [o.exact for o in outcomes], options.min_similarity)
     return figures
+
+
+def llm_fallbacks(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """With the LLM option: the share of asks (both passes) answered with quotes instead,
+    because the LLM was unavailable or its answer failed verification."""
+    notes = [o.note for o in outcomes] + [o.note_removed for o in outcomes]
+    return {"unavailable": notes.count(UNAVAILABLE_NOTE) / max(1, len(notes)),
+            "failed_verification": notes.count(UNVERIFIED_NOTE) / max(1, len(notes))}
 
 
 def code_state() -> str:
@@ -518,7 +545,7 @@ def print_table(f: dict) -> None:
     shown = [(key, label) for key, label in SYSTEMS if key in f["retrieval"]]
     load = " → ".join(map(str, f["load_average_1min"]))
     table = Table(title=f"Newsdesk quality — {Path(f['dataset']).name} ({f['mode']}): {f['questions']} questions, "
-                        f"{f['articles_indexed']} articles, {f['chunks_indexed']} chunks",
+                        f"{f['articles_indexed']} articles, {f['chunks_indexed']} chunks; answers: {f['composer']}",
                   caption=f"{f['code']}; {f['machine']}, load average {load}. Baselines' exact option: a naive "
                           "answer (the sentence of their top chunk sharing most words with the question). "
                           "'as-of': with our date filter.")
@@ -533,8 +560,9 @@ def print_table(f: dict) -> None:
                   *[_pct(f["retrieval"][key].get("naive_exact_option")) for key, _ in shown[1:]])
     table.add_row("cited right (≥1 gold citation)", _pct(a["cited_right"]), *blank)
     table.add_row("wrong citations, both passes (must be 0)", str(a["wrong_citations"]), *blank)
-    table.add_row(f"abstains, gold removed (min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']})",
-                  _pct(ab["abstain_on_removed_gold"]), *blank)
+    rule = (f"min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']}" if f["composer"] == "offline quotes"
+            else f"min_sim {ab['min_similarity']}, then the LLM")
+    table.add_row(f"abstains, gold removed ({rule})", _pct(ab["abstain_on_removed_gold"]), *blank)
     table.add_row("  of them: only older news than asked", _pct(ab["stale_on_removed_gold"]), *blank)
     table.add_row("  still exact option, gold removed", _pct(ab["exact_option_on_removed_gold"]), *blank)
     table.add_row("  answers without the option, gold removed", _pct(ab["answer_without_option_on_removed_gold"]),
@@ -543,6 +571,10 @@ def print_table(f: dict) -> None:
                   _pct(ab["abstain_when_answer_left_corpus"]), *blank)
     table.add_row("wrongly abstains, answerable", _pct(ab["wrongly_abstain_on_answerable"]), *blank)
     table.add_row("  of them: only older news than asked", _pct(ab["stale_on_answerable"]), *blank)
+    if f["llm_fallbacks"] is not None:
+        table.add_row("quoted instead: LLM unavailable, both passes", _pct(f["llm_fallbacks"]["unavailable"]), *blank)
+        table.add_row("quoted instead: LLM answer failed verification", _pct(f["llm_fallbacks"]["failed_verification"]),
+                      *blank)
     table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
     index_time = "unknown" if idx["seconds"] is None else f"{idx['seconds']:.0f}"
     table.add_row(f"index time (s, {idx['chunks']} chunks)", index_time, *blank)
@@ -582,6 +614,9 @@ def main(
     details: Annotated[Optional[Path], typer.Option(
         "--details", dir_okay=False, help="Write one JSON line per question here (keep it outside the repo).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")] = False,
+    llm: Annotated[bool, typer.Option("--llm", help="Answer with the LLM that LLM_PROVIDER, LLM_MODEL, … (environment "
+                                                    "or .env) configure. Without it the offline default is measured, "
+                                                    "whatever .env says.")] = False,
 ) -> None:
     """Benchmark retrieval, answers and abstention on a RealTimeQA-format dataset."""
     from retrieval.service import Newsdesk
@@ -597,7 +632,7 @@ def main(
         name = f"{name}-{weeks}w"
     texts = {r["id"]: r["text"] for r in records}
 
-    base = RetrievalSettings()
+    base = bench_settings(RetrievalSettings(), llm)
     key = cache_key(name, base)
     settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / key, "chroma_host": None})
     desk = Newsdesk.from_settings(settings)
@@ -643,8 +678,10 @@ def main(
         print(json.dumps(figures, indent=2))
         return
     print_table(figures)
-    if sweep_abstention:
+    if "abstention_sweep" in figures:
         print_sweep(figures["abstention_sweep"], figures["abstention"]["min_evidence"])
+    elif sweep_abstention:
+        err.print("[yellow]no abstention sweep:[/] it replays the offline composer's rule, and an LLM answered")
 
 
 if __name__ == "__main__":

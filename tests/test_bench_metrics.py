@@ -97,3 +97,19 @@ def test_answer_left_corpus_only_when_no_other_article_holds_the_option():
         {"id": "word", "date": "", "title": "", "text": "Oslovia is elsewhere."},  # not on a word boundary
     ]
     assert quality.answer_left_corpus([Q, later], records) == {"q1": False, "q2": True}
+
+
+def test_the_benchmark_measures_the_offline_default_unless_asked_for_the_llm():
+    from retrieval.config import RetrievalSettings
+
+    configured = RetrievalSettings(_env_file=None, llm_provider="openai", llm_model="m")  # e.g. from a .env
+    assert quality.bench_settings(configured, llm=False).llm_provider == "none"
+    assert quality.bench_settings(configured, llm=True).llm_provider == "openai"
+    with pytest.raises(quality.typer.BadParameter, match="LLM_PROVIDER"):
+        quality.bench_settings(RetrievalSettings(_env_file=None, llm_provider="none"), llm=True)
+
+
+def test_llm_fallbacks_are_shares_of_both_passes():
+    asked = [quality.Outcome(Q, note=quality.UNAVAILABLE_NOTE, note_removed=""),
+             quality.Outcome(Q, note=quality.UNVERIFIED_NOTE, note_removed=quality.UNAVAILABLE_NOTE)]
+    assert quality.llm_fallbacks(asked) == {"unavailable": 0.5, "failed_verification": 0.25}

@@ -604,6 +604,25 @@ async def test_after_a_gateway_reconnect_op_7_the_bot_resumes_and_keeps_answerin
     assert ix.acked_at - ix.sent_at < ACK_WINDOW
 
 
+@pytest.mark.parametrize("resumable", [False, True])
+async def test_after_an_invalid_session_op_9_the_bot_carries_on_without_setting_up_again(fake_bot, resumable):
+    """Not resumable: a fresh IDENTIFY and a new session (READY again); resumable: a RESUME of
+    the same session. Either way the bot answers, and commands are not synced a second time."""
+    fake = fake_bot.fake
+    session, syncs = fake.gateway.session_id, len([c for c in fake.calls if c.path.endswith("/commands")])
+    await fake.invalidate_session(resumable=resumable)
+    assert fake.gateway.connections == 2
+    if resumable:
+        assert (fake.gateway.identifies, fake.gateway.session_id) == (1, session)
+        assert [r["session_id"] for r in fake.gateway.resumes] == [session]
+    else:
+        assert (fake.gateway.identifies, fake.gateway.resumes) == (2, [])
+        assert fake.gateway.session_id != session
+    ix = await fake.slash("ask", user=fake.make_user("ruth"), question="Which crossings closed?")
+    assert [m["content"] for m in await answered(fake, ix)] == [BORDER_ANSWER]
+    assert len([c for c in fake.calls if c.path.endswith("/commands")]) == syncs == 1
+
+
 async def test_a_failing_start_surfaces_its_error(fake_discord, fake_newsdesk, tmp_path):
     """The harness itself: a malformed dispatch must fail the test, not hang it."""
     fake_discord.channels[fake_discord.channel_id].pop("name")  # discord.py needs a channel's name

@@ -3,7 +3,7 @@
 It keeps what a test needs to assert on: every REST call with its JSON body, the messages
 that exist (with the interaction or channel they belong to), the heartbeats received, and
 the IDENTIFY/RESUME payloads. Events are injected with `slash`, `autocomplete`, `click`,
-`post` and `reconnect`. Behaviour follows Discord where the bot could notice a difference:
+`post`, `reconnect` and `invalidate_session`. Behaviour follows Discord where the bot could notice a difference:
 an interaction is acknowledged once (40060), follow-ups need an acknowledgement (10015),
 the first follow-up after a "thinking" defer replaces the thinking message (while it is still
 thinking), message content is stripped without the message-content intent unless the bot is
@@ -92,7 +92,8 @@ class Gateway:
     seq: int = 0
     ws: web.WebSocketResponse | None = None
     connections: int = 0
-    identify: dict | None = None
+    identify: dict | None = None  # the latest IDENTIFY
+    identifies: int = 0
     resumes: list[dict] = field(default_factory=list)
     heartbeats: list[float] = field(default_factory=list)
     other_ops: list[dict] = field(default_factory=list)
@@ -216,6 +217,7 @@ class FakeDiscord:
 
     async def _identify(self, data: dict) -> None:
         self.gateway.identify = data
+        self.gateway.identifies += 1
         self.gateway.session_id = secrets.token_hex(16)
         self.gateway.seq = 0
         ready_user = dict(self.bot_user, verified=True, mfa_enabled=False, flags=0)
@@ -258,6 +260,16 @@ class FakeDiscord:
         await self.gateway.ws.send_json({"op": 7, "d": None, "s": None, "t": None})
         await self.wait_until(lambda: len(self.gateway.resumes) > before and self.gateway.ws is not None)
         return len(self.gateway.resumes)
+
+    async def invalidate_session(self, *, resumable: bool) -> None:
+        """Send op 9 (invalid session); returns when the bot has resumed (`resumable`) or
+        identified again with a new session (not resumable)."""
+        identifies, resumes = self.gateway.identifies, len(self.gateway.resumes)
+        await self.gateway.ws.send_json({"op": 9, "d": resumable, "s": None, "t": None})
+        if resumable:
+            await self.wait_until(lambda: len(self.gateway.resumes) > resumes and self.gateway.ws is not None)
+        else:
+            await self.wait_until(lambda: self.gateway.identifies > identifies and self.gateway.ws is not None)
 
     # ------------------------------------------------------------------ injected events
 

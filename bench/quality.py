@@ -24,7 +24,10 @@ Definitions, so the numbers can be checked by hand:
 - abstention: a copy of the index without every question's gold articles (their chunks
   deleted through the store, nothing re-embedded); every question is asked again there.
   Other articles often still hold the answer, so that pass also counts the answers that
-  are still right and those that are not ("answers without the option").
+  are still right and those that are not ("answers without the option"). A third pass
+  takes the answer out of the archive: each question is asked with its gold articles and
+  every article holding its right option's text left out (see `Without`), where abstaining
+  is always right.
 - baselines: "BM25 alone" is bm25s (retrieval.lexical.LexicalIndex) over the same chunk
   texts with their titles; "dense alone" is a plain langchain-chroma `similarity_search`
   on the same collection, as in LangChain's RAG tutorial. Both are shown as-is and with the
@@ -34,6 +37,7 @@ Definitions, so the numbers can be checked by hand:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import fcntl
 import gzip
@@ -46,11 +50,11 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -65,8 +69,12 @@ from retrieval.lexical import LexicalIndex, terms
 from retrieval.llm import UNAVAILABLE_NOTE
 from retrieval.llm_composer import UNVERIFIED_NOTE
 from retrieval.models import Answer
+from retrieval.search import Searcher
 from retrieval.sentences import sentence_spans
 from retrieval.store import date_number
+
+if TYPE_CHECKING:
+    from retrieval.service import Newsdesk
 
 BENCH_DIR = Path(__file__).resolve().parent
 CACHE_DIR = BENCH_DIR / ".cache"
@@ -202,18 +210,25 @@ def naive_answer(question: str, chunk_text: str) -> str:
     return max(sentences, key=lambda s: len(wanted & set(terms(s))))
 
 
-def answer_left_corpus(questions: Sequence[Question], records: Sequence[dict]) -> dict[str, bool]:
+def option_holders(questions: Sequence[Question], records: Sequence[dict]) -> dict[str, frozenset[str]]:
+    """For each question: the articles (of any date) whose title or text holds its right option."""
+    corpus = [(r["id"], normalise(f"{r.get('title') or ''}\n{r['text']}")) for r in records]
+    holders = {}
+    for q in questions:
+        pattern = option_pattern(q.answer)
+        holders[q.id] = frozenset(doc for doc, text in corpus if pattern is not None and pattern.search(text))
+    return holders
+
+
+def answer_left_corpus(questions: Sequence[Question], records: Sequence[dict],
+                       holders: dict[str, frozenset[str]]) -> dict[str, bool]:
     """For each question: whether no article but its gold ones (dated on or before its as-of
     date, or undated) holds the right option's text. Only for those questions does the
     removed-gold pass take the answer out of the corpus; for the others an answer may still
     be right, so abstaining there is not simply good."""
-    corpus = [(r["id"], r.get("date") or "", normalise(f"{r.get('title') or ''}\n{r['text']}")) for r in records]
-    left = {}
-    for q in questions:
-        pattern, as_of = option_pattern(q.answer), q.date.isoformat()
-        left[q.id] = pattern is None or not any(
-            doc not in q.gold and date <= as_of and pattern.search(text) for doc, date, text in corpus)
-    return left
+    dates = {r["id"]: r.get("date") or "" for r in records}
+    return {q.id: not any(doc not in q.gold and dates[doc] <= q.date.isoformat() for doc in holders[q.id])
+            for q in questions}
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -233,16 +248,17 @@ def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
     return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
 
 
-def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], exact_at: Sequence[bool], min_similarity: float,
-          thresholds: Sequence[float] = SWEEP) -> list[dict]:
+def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], no_option: Sequence[Ask], exact_at: Sequence[bool],
+          min_similarity: float, thresholds: Sequence[float] = SWEEP) -> list[dict]:
     """For each `min_evidence` threshold (the other rules fixed): abstain-on-removed-gold,
-    wrongly-abstain-on-answerable, exact option."""
+    abstain-without-the-option, wrongly-abstain-on-answerable, exact option."""
     def share(asks, t):
         return sum(abstains(a, min_similarity, t) for a in asks) / max(1, len(asks))
 
     return [{
         "threshold": t,
         "abstain_removed_gold": share(removed, t),
+        "abstain_no_option": share(no_option, t),
         "wrongly_abstain_answerable": share(answerable, t),
         "exact_option": sum(x and not abstains(a, min_similarity, t)
                             for x, a in zip(exact_at, answerable)) / max(1, len(exact_at)),
@@ -299,36 +315,51 @@ def build_index(desk, articles_file: Path, meta_path: Path) -> dict:
 
 
 # -- the passes --------------------------------------------------------------------------------
+ASK_K = 8  # passages per ask, as `Newsdesk.ask`
+DEEP_POOL = 300  # candidates per retriever when articles are dropped after the search (see `Without`)
+DEEP_K = 60
+
+
+@dataclass
+class Asked:
+    """One ask of a question in one pass."""
+
+    answer: str = ""
+    abstained: bool = False
+    exact: bool = False  # answered, with the right option and no wrong one
+    similarity: float = 0.0  # best cosine among the passages considered: the first abstention signal
+    evidence: float | None = None  # the best sentence's score: the second
+    stale: bool = False  # abstained: only older news than the period the question asks about
+    note: str = ""  # set when an LLM answer fell back to quotes (unavailable, or failed verification)
+
+    @classmethod
+    def of(cls, answer: Answer, question: Question, considered: int) -> Asked:
+        return cls(answer=answer.text, abstained=answer.abstained,
+                   exact=not answer.abstained and exact_option(answer.text, question),
+                   similarity=closest(answer.passages[:considered]), evidence=answer.evidence,
+                   stale=answer.abstained_because == ABSTAIN_STALE, note=answer.note)
+
+    @property
+    def signals(self) -> Ask:
+        return self.similarity, self.evidence, self.stale
+
+
 @dataclass
 class Outcome:
-    """What happened to one question."""
+    """What happened to one question: its ask on the full index, and in the two passes
+    where its answer was taken away (gold articles deleted; every article holding the option
+    left out)."""
 
     question: Question
     ranks: dict[str, int | None] = field(default_factory=dict)  # system -> gold rank
     naive_exact: dict[str, bool] = field(default_factory=dict)
-    exact: bool = False
+    asked: Asked = field(default_factory=Asked)
+    gold_removed: Asked = field(default_factory=Asked)
+    no_option: Asked = field(default_factory=Asked)
     cited_right: bool = False
-    wrong_citations: int = 0
-    abstained: bool = False
-    best_similarity: float = 0.0
-    evidence: float | None = None
-    stale: bool = False  # abstained: only older news than the period the question asks about
+    wrong_citations: int = 0  # over all passes
     latency_ms: float = 0.0
-    abstained_removed: bool = False
-    exact_removed: bool = False  # right without its gold articles: another article has it too
-    best_similarity_removed: float = 0.0
-    evidence_removed: float | None = None
-    stale_removed: bool = False
     answer_left_corpus: bool = False  # no other article holds the right option (see answer_left_corpus)
-    answer: str = ""
-    answer_removed: str = ""
-    note: str = ""  # set when an LLM answer fell back to quotes (unavailable, or failed verification)
-    note_removed: str = ""
-
-
-def best_similarity(answer: Answer, considered: int) -> float:
-    """The composer's first abstention signal: best cosine among the passages it considers."""
-    return closest(answer.passages[:considered])
 
 
 def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: LexicalIndex | None,
@@ -341,14 +372,11 @@ def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: Lex
             o = Outcome(q)
             o.ranks["ours"] = gold_rank(distinct(p.doc_id for p in desk.search(q.text, k=SEARCH_K, as_of=q.date)), q.gold)
             started = time.perf_counter()
-            answer = desk.ask(q.text, as_of=q.date)
+            answer = desk.ask(q.text, k=ASK_K, as_of=q.date)
             o.latency_ms = (time.perf_counter() - started) * 1000
-            o.answer, o.abstained, o.note = answer.text, answer.abstained, answer.note
-            o.exact = not answer.abstained and exact_option(answer.text, q)
+            o.asked = Asked.of(answer, q, considered)
             o.cited_right = any(c.doc_id in q.gold for c in answer.citations)
             o.wrong_citations = wrong_citations(answer, texts)
-            o.best_similarity = best_similarity(answer, considered)
-            o.evidence, o.stale = answer.evidence, answer.abstained_because == ABSTAIN_STALE
             if lexical is not None:
                 baselines(desk, lexical, q, o)
             outcomes.append(o)
@@ -397,14 +425,50 @@ def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Questio
         with err.status("asking without the gold articles") as status:
             for n, o in enumerate(outcomes, start=1):
                 status.update(f"asking without the gold articles {n}/{len(outcomes)}")
-                answer = other.ask(o.question.text, as_of=o.question.date)
-                o.abstained_removed = answer.abstained
-                o.exact_removed = not answer.abstained and exact_option(answer.text, o.question)
-                o.answer_removed, o.note_removed = answer.text, answer.note
-                o.best_similarity_removed = best_similarity(answer, considered)
-                o.evidence_removed, o.stale_removed = answer.evidence, answer.abstained_because == ABSTAIN_STALE
+                answer = other.ask(o.question.text, k=ASK_K, as_of=o.question.date)
+                o.gold_removed = Asked.of(answer, o.question, considered)
                 o.wrong_citations += wrong_citations(answer, texts)
     return len(doomed)
+
+
+class Without:
+    """A searcher that leaves some articles out, as if they were not indexed: it searches a
+    deeper pool and drops them. Each question leaves out other articles, so deleting and
+    restoring them per question (and rebuilding BM25 each time) would cost minutes per
+    question. Not exact (fusion ranks are computed with the left-out articles present): the
+    README gives its agreement with real deletion on the gold-removed pass."""
+
+    def __init__(self, desk):
+        self.searcher = Searcher(desk.store, desk.embeddings, desk.lexical_index,
+                                 replace(desk.searcher.options, pool=DEEP_POOL))
+        self.left_out: frozenset[str] = frozenset()
+
+    def search(self, query: str, *, k: int, as_of: dt.date | None = None, hints=None) -> list:
+        found = self.searcher.search(query, k=max(k, DEEP_K), as_of=as_of, hints=hints)
+        return [p for p in found if p.doc_id not in self.left_out][:k]
+
+
+def asking_without(desk) -> tuple[Newsdesk, Without]:
+    """A view of `desk` whose asks leave out the articles its `Without` is given."""
+    without = Without(desk)
+    view = copy.copy(desk)  # shares the store, model and BM25 copy; only the searcher differs
+    view.searcher = without
+    return view, without
+
+
+def no_option_pass(desk, outcomes: list[Outcome], holders: dict[str, frozenset[str]], texts: dict[str, str]) -> None:
+    """Ask every question as if no article held its right option (its gold articles and
+    every other article with the option's text left out): the archive no longer holds the
+    answer, so the composer should abstain."""
+    view, without = asking_without(desk)
+    considered = desk.composer.options.passages_considered
+    with err.status("asking without any article holding the option") as status:
+        for n, o in enumerate(outcomes, start=1):
+            status.update(f"asking without any article holding the option {n}/{len(outcomes)}")
+            without.left_out = o.question.gold | holders[o.question.id]
+            answer = view.ask(o.question.text, k=ASK_K, as_of=o.question.date)
+            o.no_option = Asked.of(answer, o.question, considered)
+            o.wrong_citations += wrong_citations(answer, texts)
 
 
 def ingest_throughput(desk, settings: RetrievalSettings, records: list[dict], wanted: int) -> dict:
@@ -453,14 +517,16 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         if key != "ours":
             systems[key]["naive_exact_option"] = sum(o.naive_exact[key] for o in outcomes) / n
     latencies = [o.latency_ms for o in outcomes]
-    answerable = [(o.best_similarity, o.evidence, o.stale) for o in outcomes]
-    removed = [(o.best_similarity_removed, o.evidence_removed, o.stale_removed) for o in outcomes]
     options = desk.composer.options
     offline = isinstance(desk.composer, Composer)
-    disagreements = 0 if not offline else sum(abstains(a, options.min_similarity, options.min_evidence) != o.abstained
-                        for a, o in zip(answerable, outcomes)) + sum(
-        abstains(a, options.min_similarity, options.min_evidence) != o.abstained_removed
-        for a, o in zip(removed, outcomes))
+    asks = [a for o in outcomes for a in (o.asked, o.gold_removed, o.no_option)]
+    disagreements = 0 if not offline else sum(
+        abstains(a.signals, options.min_similarity, options.min_evidence) != a.abstained for a in asks)
+
+    def share(asked: Callable[[Outcome], bool], among: Sequence[Outcome] = outcomes) -> float:
+        return sum(map(asked, among)) / max(1, len(among))
+
+    left = [o for o in outcomes if o.answer_left_corpus]
     figures = {
         "dataset": str(dataset), "mode": f"first {weeks} weeks" if weeks else "full", "questions": n,
         "articles_indexed": index_meta.get("articles"), "chunks_indexed": index_meta.get("chunks"),
@@ -471,24 +537,26 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "composer": "offline quotes" if offline else desk.composer.label,
         "retrieval": systems,
         "answers": {
-            "exact_option": sum(o.exact for o in outcomes) / n,
+            "exact_option": share(lambda o: o.asked.exact),
             "cited_right": sum(o.cited_right for o in outcomes) / n,
             "wrong_citations": sum(o.wrong_citations for o in outcomes),
         },
         "abstention": {
             "min_similarity": options.min_similarity,
             "min_evidence": options.min_evidence,
-            "abstain_on_removed_gold": sum(o.abstained_removed for o in outcomes) / n,
-            "exact_option_on_removed_gold": sum(o.exact_removed for o in outcomes) / n,
+            "abstain_on_removed_gold": share(lambda o: o.gold_removed.abstained),
+            "exact_option_on_removed_gold": share(lambda o: o.gold_removed.exact),
             # What a user would be misled by: an answer without the right option.
-            "answer_without_option_on_removed_gold": sum(
-                not o.abstained_removed and not o.exact_removed for o in outcomes) / n,
-            "wrongly_abstain_on_answerable": sum(o.abstained for o in outcomes) / n,
-            "stale_on_removed_gold": sum(o.stale_removed for o in outcomes) / n,
-            "answer_left_corpus_questions": sum(o.answer_left_corpus for o in outcomes),
-            "abstain_when_answer_left_corpus": sum(o.abstained_removed for o in outcomes if o.answer_left_corpus)
-            / max(1, sum(o.answer_left_corpus for o in outcomes)),
-            "stale_on_answerable": sum(o.stale for o in outcomes) / n,
+            "answer_without_option_on_removed_gold": share(lambda o: not o.gold_removed.abstained
+                                                           and not o.gold_removed.exact),
+            "stale_on_removed_gold": share(lambda o: o.gold_removed.stale),
+            "answer_left_corpus_questions": len(left),
+            "abstain_when_answer_left_corpus": share(lambda o: o.gold_removed.abstained, left),
+            # The archive without the answer: every article holding the option left out.
+            "abstain_no_option": share(lambda o: o.no_option.abstained),
+            "stale_no_option": share(lambda o: o.no_option.stale),
+            "wrongly_abstain_on_answerable": share(lambda o: o.asked.abstained),
+            "stale_on_answerable": share(lambda o: o.asked.stale),
             "gold_chunks_removed": removed_chunks,
             # The sweep assumes the composer's rule: see `abstains`.
             "sweep_rule_disagreements": disagreements,
@@ -500,14 +568,16 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "ingest": ingest,
     }
     if with_sweep and offline:  # the replayed rule is the offline composer's
-        figures["abstention_sweep"] = sweep(answerable, removed, [o.exact for o in outcomes], options.min_similarity)
+        figures["abstention_sweep"] = sweep([o.asked.signals for o in outcomes], [o.gold_removed.signals for o in outcomes],
+                                            [o.no_option.signals for o in outcomes], [o.asked.exact for o in outcomes],
+                                            options.min_similarity)
     return figures
 
 
 def llm_fallbacks(outcomes: Sequence[Outcome]) -> dict[str, float]:
-    """With the LLM option: the share of asks (both passes) answered with quotes instead,
+    """With the LLM option: the share of asks (all passes) answered with quotes instead,
     because the LLM was unavailable or its answer failed verification."""
-    notes = [o.note for o in outcomes] + [o.note_removed for o in outcomes]
+    notes = [a.note for o in outcomes for a in (o.asked, o.gold_removed, o.no_option)]
     return {"unavailable": notes.count(UNAVAILABLE_NOTE) / max(1, len(notes)),
             "failed_verification": notes.count(UNVERIFIED_NOTE) / max(1, len(notes))}
 
@@ -559,7 +629,7 @@ def print_table(f: dict) -> None:
     table.add_row("exact option", _pct(a["exact_option"]),
                   *[_pct(f["retrieval"][key].get("naive_exact_option")) for key, _ in shown[1:]])
     table.add_row("cited right (≥1 gold citation)", _pct(a["cited_right"]), *blank)
-    table.add_row("wrong citations, both passes (must be 0)", str(a["wrong_citations"]), *blank)
+    table.add_row("wrong citations, all passes (must be 0)", str(a["wrong_citations"]), *blank)
     rule = (f"min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']}" if f["composer"] == "offline quotes"
             else f"min_sim {ab['min_similarity']}, then the LLM")
     table.add_row(f"abstains, gold removed ({rule})", _pct(ab["abstain_on_removed_gold"]), *blank)
@@ -569,10 +639,12 @@ def print_table(f: dict) -> None:
                   *blank)
     table.add_row(f"  abstains when no other article holds the option (n={ab['answer_left_corpus_questions']})",
                   _pct(ab["abstain_when_answer_left_corpus"]), *blank)
+    table.add_row("abstains, no article holds the option (all left out)", _pct(ab["abstain_no_option"]), *blank)
+    table.add_row("  of them: only older news than asked", _pct(ab["stale_no_option"]), *blank)
     table.add_row("wrongly abstains, answerable", _pct(ab["wrongly_abstain_on_answerable"]), *blank)
     table.add_row("  of them: only older news than asked", _pct(ab["stale_on_answerable"]), *blank)
     if f["llm_fallbacks"] is not None:
-        table.add_row("quoted instead: LLM unavailable, both passes", _pct(f["llm_fallbacks"]["unavailable"]), *blank)
+        table.add_row("quoted instead: LLM unavailable, all passes", _pct(f["llm_fallbacks"]["unavailable"]), *blank)
         table.add_row("quoted instead: LLM answer failed verification", _pct(f["llm_fallbacks"]["failed_verification"]),
                       *blank)
     table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
@@ -590,12 +662,13 @@ def print_table(f: dict) -> None:
 
 
 def print_sweep(rows: list[dict], current: float) -> None:
-    table = Table(title="Abstention trade-off (composer min_evidence, min_similarity fixed; one pass)")
-    for name in ("min_evidence", "abstains, gold removed", "wrongly abstains, answerable", "exact option"):
+    table = Table(title="Abstention trade-off (composer min_evidence, min_similarity fixed; one run)")
+    for name in ("min_evidence", "abstains, gold removed", "abstains, no article holds the option",
+                 "wrongly abstains, answerable", "exact option"):
         table.add_column(name, justify="right")
     for r in rows:
         mark = " ←" if math.isclose(r["threshold"], current) else ""
-        table.add_row(f"{r['threshold']:.3f}{mark}", f"{r['abstain_removed_gold']:.3f}",
+        table.add_row(f"{r['threshold']:.3f}{mark}", f"{r['abstain_removed_gold']:.3f}", f"{r['abstain_no_option']:.3f}",
                       f"{r['wrongly_abstain_answerable']:.3f}", f"{r['exact_option']:.3f}")
     out.print(table)
 
@@ -654,7 +727,9 @@ def main(
         load = [os.getloadavg()[0]]  # latency is only comparable on an otherwise idle machine
         outcomes = ask_all(desk, questions, texts, lexical, "asking")
         removed_chunks = removed_gold_pass(desk, settings, questions, texts, outcomes)
-        left = answer_left_corpus(questions, records)
+        holders = option_holders(questions, records)
+        no_option_pass(desk, outcomes, holders, texts)
+        left = answer_left_corpus(questions, records, holders)
         for o in outcomes:
             o.answer_left_corpus = left[o.question.id]
         load.append(os.getloadavg()[0])
@@ -666,13 +741,9 @@ def main(
             for o in outcomes:
                 fh.write(json.dumps({
                     "question_id": o.question.id, "question": o.question.text, "answer_option": o.question.answer,
-                    "ranks": o.ranks, "exact": o.exact, "cited_right": o.cited_right, "abstained": o.abstained,
-                    "best_similarity": round(o.best_similarity, 4), "latency_ms": round(o.latency_ms, 1),
-                    "abstained_removed": o.abstained_removed, "exact_removed": o.exact_removed,
-                    "best_similarity_removed": round(o.best_similarity_removed, 4),
-                    "evidence": o.evidence, "evidence_removed": o.evidence_removed,
-                    "stale": o.stale, "stale_removed": o.stale_removed, "answer_left_corpus": o.answer_left_corpus,
-                    "answer": o.answer, "answer_removed": o.answer_removed,
+                    "ranks": o.ranks, "cited_right": o.cited_right, "latency_ms": round(o.latency_ms, 1),
+                    "answer_left_corpus": o.answer_left_corpus, "asked": asdict(o.asked),
+                    "gold_removed": asdict(o.gold_removed), "no_option": asdict(o.no_option),
                 }, ensure_ascii=False) + "\n")
     if as_json:
         print(json.dumps(figures, indent=2))

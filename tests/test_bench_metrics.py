@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from retrieval.models import Answer, Citation
+from retrieval.answers import ABSTAIN_OFF_TOPIC, ABSTAIN_STALE
+from retrieval.models import Answer, Citation, Passage
 
 from conftest import ROOT
 
@@ -73,11 +74,14 @@ def test_abstention_rule_and_sweep():
     assert not quality.abstains((0.60, 0.5, False), **rule)
     answerable = [(0.7, 0.8, False), (0.7, 0.55, False), (0.2, None, False), (0.7, 0.9, False)]
     removed = [(0.6, 0.5, False), (0.6, 0.65, False), (0.3, None, False), (0.7, 0.9, True)]
-    rows = quality.sweep(answerable, removed, exact_at=[True, True, False, False], min_similarity=0.35,
+    no_option = [(0.6, 0.55, False), (0.6, 0.7, False), (0.6, 0.4, False), (0.6, 0.61, False)]
+    rows = quality.sweep(answerable, removed, no_option, exact_at=[True, True, False, False], min_similarity=0.35,
                          thresholds=[0.0, 0.6])
     assert rows == [
-        {"threshold": 0.0, "abstain_removed_gold": 0.5, "wrongly_abstain_answerable": 0.25, "exact_option": 0.5},
-        {"threshold": 0.6, "abstain_removed_gold": 0.75, "wrongly_abstain_answerable": 0.5, "exact_option": 0.25},
+        {"threshold": 0.0, "abstain_removed_gold": 0.5, "abstain_no_option": 0.0, "wrongly_abstain_answerable": 0.25,
+         "exact_option": 0.5},
+        {"threshold": 0.6, "abstain_removed_gold": 0.75, "abstain_no_option": 0.5, "wrongly_abstain_answerable": 0.5,
+         "exact_option": 0.25},
     ]
 
 
@@ -96,7 +100,9 @@ def test_answer_left_corpus_only_when_no_other_article_holds_the_option():
         {"id": "too-late", "date": "2022-07-02", "title": "", "text": "Oslo again."},  # after the as-of date
         {"id": "word", "date": "", "title": "", "text": "Oslovia is elsewhere."},  # not on a word boundary
     ]
-    assert quality.answer_left_corpus([Q, later], records) == {"q1": False, "q2": True}
+    holders = quality.option_holders([Q, later], records)
+    assert holders == {"q1": {"gold-a", "other"}, "q2": {"gold-c", "too-late"}}  # of any date
+    assert quality.answer_left_corpus([Q, later], records, holders) == {"q1": False, "q2": True}
 
 
 def test_the_benchmark_measures_the_offline_default_unless_asked_for_the_llm():
@@ -109,7 +115,30 @@ def test_the_benchmark_measures_the_offline_default_unless_asked_for_the_llm():
         quality.bench_settings(RetrievalSettings(_env_file=None, llm_provider="none"), llm=True)
 
 
-def test_llm_fallbacks_are_shares_of_both_passes():
-    asked = [quality.Outcome(Q, note=quality.UNAVAILABLE_NOTE, note_removed=""),
-             quality.Outcome(Q, note=quality.UNVERIFIED_NOTE, note_removed=quality.UNAVAILABLE_NOTE)]
-    assert quality.llm_fallbacks(asked) == {"unavailable": 0.5, "failed_verification": 0.25}
+def test_llm_fallbacks_are_shares_of_all_passes():
+    unavailable, unverified = quality.Asked(note=quality.UNAVAILABLE_NOTE), quality.Asked(note=quality.UNVERIFIED_NOTE)
+    asked = [quality.Outcome(Q, asked=unavailable),
+             quality.Outcome(Q, asked=unverified, gold_removed=unavailable, no_option=unavailable)]
+    assert quality.llm_fallbacks(asked) == {"unavailable": 0.5, "failed_verification": 1 / 6}
+
+
+def test_an_ask_records_the_composer_signals_the_sweep_replays():
+    answer = Answer("q", "Europe will require USB-C. [1]", False, [], [
+        Passage(chunk_id=f"d{i}#0", doc_id=f"d{i}", text="…", score=1.0, dense_similarity=sim)
+        for i, sim in enumerate([0.5, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1, 0.9])  # the 8th is not considered
+    ], evidence=0.8)
+    asked = quality.Asked.of(answer, Q, considered=6)
+    assert (asked.exact, asked.abstained, asked.signals) == (True, False, (0.7, 0.8, False))
+    stale = Answer("q", "I couldn't find that…", True, [], [], evidence=0.9, abstained_because=ABSTAIN_STALE)
+    assert quality.Asked.of(stale, Q, considered=6).signals == (0.0, 0.9, True)
+
+
+def test_asking_without_leaves_the_given_articles_out_and_the_desk_untouched(seed_desk):
+    question = "Which crossings closed?"
+    view, without = quality.asking_without(seed_desk)
+    assert view.ask(question).text == seed_desk.ask(question).text  # nothing left out: the same answer
+    (seed,) = {p.doc_id for p in seed_desk.search(question)}
+    without.left_out = frozenset({seed})
+    answer = view.ask(question)
+    assert (answer.abstained, answer.abstained_because, answer.passages) == (True, ABSTAIN_OFF_TOPIC, [])
+    assert not seed_desk.ask(question).abstained

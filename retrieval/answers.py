@@ -36,7 +36,7 @@ class ComposerOptions:
     # best sentence's score (below) stays under `min_evidence`. Both are calibrated on the
     # RealTimeQA dev set with bench/quality.py (see the README's Quality section).
     min_similarity: float = 0.35
-    min_evidence: float = 0.575
+    min_evidence: float = 0.6
     passages_considered: int = 6
     max_sentences: int = 4
     relative_cutoff: float = 0.65  # keep further sentences scoring at least this share of the best

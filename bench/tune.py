@@ -85,7 +85,7 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
         questions, _ = quality.quick_subset(questions, quality.load_article_records(quality.DEFAULT_DATASET),
                                             quality.QUICK_WEEKS)
         name = f"{name}-{quality.QUICK_WEEKS}w"
-    base = RetrievalSettings()
+    base = quality.bench_settings(RetrievalSettings(), llm=False)  # the offline composer, whatever .env says
     settings = base.model_copy(update={"newsdesk_data_dir": quality.CACHE_DIR / quality.cache_key(name, base),
                                        "chroma_host": None})
     if not (settings.data_dir / "chroma").is_dir():

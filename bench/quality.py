@@ -68,8 +68,8 @@ from retrieval.ingest import parse_json_article
 from retrieval.lexical import LexicalIndex, terms
 from retrieval.llm import UNAVAILABLE_NOTE
 from retrieval.llm_composer import UNVERIFIED_NOTE
-from retrieval.models import Answer
-from retrieval.search import Searcher
+from retrieval.models import Answer, Passage
+from retrieval.search import Searcher, TimeHints
 from retrieval.sentences import sentence_spans
 from retrieval.store import date_number
 
@@ -316,6 +316,7 @@ def build_index(desk, articles_file: Path, meta_path: Path) -> dict:
 
 # -- the passes --------------------------------------------------------------------------------
 ASK_K = 8  # passages per ask, as `Newsdesk.ask`
+OFFLINE = "offline quotes"  # the composer of the default pipeline, as the report names it
 DEEP_POOL = 300  # candidates per retriever when articles are dropped after the search (see `Without`)
 DEEP_K = 60
 
@@ -443,7 +444,8 @@ class Without:
                                  replace(desk.searcher.options, pool=DEEP_POOL))
         self.left_out: frozenset[str] = frozenset()
 
-    def search(self, query: str, *, k: int, as_of: dt.date | None = None, hints=None) -> list:
+    def search(self, query: str, *, k: int, as_of: dt.date | None = None,
+               hints: TimeHints | None = None) -> list[Passage]:
         found = self.searcher.search(query, k=max(k, DEEP_K), as_of=as_of, hints=hints)
         return [p for p in found if p.doc_id not in self.left_out][:k]
 
@@ -534,7 +536,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "load_average_1min": [round(x, 2) for x in load],  # when the questions were asked, and at the end
         "code": code_state(),
         # Quoted answers (the offline default), or the LLM option's label ("LLM openai:model at URL").
-        "composer": "offline quotes" if offline else desk.composer.label,
+        "composer": OFFLINE if offline else desk.composer.label,
         "retrieval": systems,
         "answers": {
             "exact_option": share(lambda o: o.asked.exact),
@@ -630,7 +632,7 @@ def print_table(f: dict) -> None:
                   *[_pct(f["retrieval"][key].get("naive_exact_option")) for key, _ in shown[1:]])
     table.add_row("cited right (≥1 gold citation)", _pct(a["cited_right"]), *blank)
     table.add_row("wrong citations, all passes (must be 0)", str(a["wrong_citations"]), *blank)
-    rule = (f"min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']}" if f["composer"] == "offline quotes"
+    rule = (f"min_sim {ab['min_similarity']}, min_evidence {ab['min_evidence']}" if f["composer"] == OFFLINE
             else f"min_sim {ab['min_similarity']}, then the LLM")
     table.add_row(f"abstains, gold removed ({rule})", _pct(ab["abstain_on_removed_gold"]), *blank)
     table.add_row("  of them: only older news than asked", _pct(ab["stale_on_removed_gold"]), *blank)

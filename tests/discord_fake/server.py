@@ -3,8 +3,8 @@
 It keeps what a test needs to assert on: every REST call with its JSON body, the messages
 that exist (with the interaction or channel they belong to), the heartbeats received, and
 the IDENTIFY/RESUME payloads. Events are injected with `slash`, `autocomplete`, `click`,
-`post`, `reconnect` and `invalidate_session`. Behaviour follows Discord where the bot could notice a difference:
-an interaction is acknowledged once (40060), follow-ups need an acknowledgement (10015),
+`post`, `reconnect` and `invalidate_session`. Behaviour follows Discord where the bot could
+notice a difference: an interaction is acknowledged once (40060), follow-ups need an acknowledgement (10015),
 the first follow-up after a "thinking" defer replaces the thinking message (while it is still
 thinking), message content is stripped without the message-content intent unless the bot is
 mentioned, the bot's own messages come back as MESSAGE_CREATE (and their edits as

@@ -4,12 +4,13 @@ It keeps what a test needs to assert on: every REST call with its JSON body, the
 that exist (with the interaction or channel they belong to), the heartbeats received, and
 the IDENTIFY/RESUME payloads. Events are injected with `slash`, `autocomplete`, `click`,
 `post`, `reconnect` and `invalidate_session`. Behaviour follows Discord where the bot could
-notice a difference: an interaction is acknowledged once (40060), follow-ups need an acknowledgement (10015),
-the first follow-up after a "thinking" defer replaces the thinking message (while it is still
-thinking), message content is stripped without the message-content intent unless the bot is
-mentioned, the bot's own messages come back as MESSAGE_CREATE (and their edits as
-MESSAGE_UPDATE), and starting a thread sends THREAD_CREATE. Ids are snowflakes whose
-timestamp is when the thing was made; `slash` and `post` take an `at=` to date one.
+notice a difference: an interaction is acknowledged once (40060), follow-ups need an
+acknowledgement (10015), the first follow-up after a "thinking" defer replaces the thinking
+message (while it is still thinking), message content is stripped without the message-
+content intent unless the bot is mentioned, the bot's own messages come back as
+MESSAGE_CREATE (and their edits as MESSAGE_UPDATE), and starting a thread sends
+THREAD_CREATE. Ids are snowflakes whose timestamp is when the thing was made; `slash` and
+`post` take an `at=` to date one.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the IDENTIFY/RESUME payloads. Events are injected with `slash`, `autocomplete`, 
 `post`, `reconnect` and `invalidate_session`. Behaviour follows Discord where the bot could
 notice a difference: an interaction is acknowledged once (40060), follow-ups need an
 acknowledgement (10015), the first follow-up after a "thinking" defer replaces the thinking
-message (while it is still thinking), message content is stripped without the message-
-content intent unless the bot is mentioned, the bot's own messages come back as
+message (while it is still thinking), message content is stripped without the
+message-content intent unless the bot is mentioned, the bot's own messages come back as
 MESSAGE_CREATE (and their edits as MESSAGE_UPDATE), and starting a thread sends
 THREAD_CREATE. Ids are snowflakes whose timestamp is when the thing was made; `slash` and
 `post` take an `at=` to date one.

@@ -63,12 +63,20 @@ def answer_row(desk, questions) -> dict:
     return {"exact": exact / len(questions), "cited": cited / len(questions)}
 
 
+def number(text: str) -> int | float:
+    """'12' -> 12 (counts such as dense_candidates must stay ints), '0.5' -> 0.5."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def grid(spec: str) -> list[dict]:
     """'a=1,2;b=0.5' -> [{'a': 1, 'b': 0.5}, {'a': 2, 'b': 0.5}]"""
     axes = []
     for part in filter(None, spec.split(";")):
         name, values = part.split("=")
-        axes.append([(name.strip(), float(v)) for v in values.split(",")])
+        axes.append([(name.strip(), number(v)) for v in values.split(",")])
     return [dict(combo) for combo in itertools.product(*axes)] or [{}]
 
 

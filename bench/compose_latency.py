@@ -1,0 +1,84 @@
+"""How long the offline composer takes, with the shipped options and with others, in one run.
+
+    .venv/bin/python bench/compose_latency.py --baseline "dense_candidates=12"
+    .venv/bin/python bench/compose_latency.py --quick --rounds 5 --baseline "passages_considered=8"
+
+The composer is most of an `ask` (it embeds the question with its best sentences). Timings
+on shared machines drift, so the settings are timed interleaved on the same passages: each
+question's passages are retrieved once from bench/quality.py's cached index, then every
+setting composes an answer from them in turn, for a few rounds. It prints the median and
+p95 per setting and the ratio to the baseline; nothing is memoised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quality  # noqa: E402  (a sibling script, not a package)
+from tune import grid  # noqa: E402
+
+from retrieval.answers import Composer, ComposerOptions  # noqa: E402
+from retrieval.config import RetrievalSettings  # noqa: E402
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+def main(baseline: Annotated[str, typer.Option(help="ComposerOptions to compare with, e.g. 'dense_candidates=12'")],
+         quick: Annotated[bool, typer.Option("--quick", help="The first 2 weeks' questions only.")] = False,
+         rounds: Annotated[int, typer.Option(min=1, help="Times each setting answers each question.")] = 3) -> None:
+    from retrieval.service import Newsdesk
+
+    questions = quality.load_questions(quality.DEFAULT_DATASET)
+    name = quality.DEFAULT_DATASET.name
+    if quick:
+        questions, _ = quality.quick_subset(questions, quality.load_article_records(quality.DEFAULT_DATASET),
+                                            quality.QUICK_WEEKS)
+        name = f"{name}-{quality.QUICK_WEEKS}w"
+    base = quality.bench_settings(RetrievalSettings(), llm=False)
+    settings = base.model_copy(update={"newsdesk_data_dir": quality.CACHE_DIR / quality.cache_key(name, base),
+                                       "chroma_host": None})
+    if not (settings.data_dir / "chroma").is_dir():
+        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run bench/quality.py first")
+    desk = Newsdesk.from_settings(settings)
+    (compared,) = grid(baseline)
+    composers = {"shipped": desk.composer,
+                 f"baseline {compared}": Composer(desk.embeddings, dataclasses.replace(ComposerOptions(), **compared),
+                                                  idf=desk.idf)}
+    asked = []
+    for q in questions:
+        hints = desk.time_hints(q.text, q.date)
+        asked.append((q.text, desk.searcher.search(q.text, k=quality.ASK_K, as_of=q.date, hints=hints),
+                      hints.recent_since()))
+    desk.composer.compose(*asked[0][:2])  # the first call loads the model: not timed
+
+    times: dict[str, list[float]] = {label: [] for label in composers}
+    for _ in range(rounds):
+        for question, passages, recent_since in asked:
+            for label, composer in composers.items():
+                started = time.perf_counter()
+                composer.compose(question, passages, recent_since=recent_since)
+                times[label].append((time.perf_counter() - started) * 1000)
+
+    reference = statistics.median(times[f"baseline {compared}"])
+    table = Table(title=f"compose latency: {len(questions)} questions × {rounds} rounds, interleaved "
+                        f"({quality.code_state()})")
+    for column in ("setting", "median ms", "p95 ms", "median / baseline"):
+        table.add_column(column, justify="right")
+    for label, values in times.items():
+        median = statistics.median(values)
+        table.add_row(label, f"{median:.1f}", f"{quality.percentile(values, 95):.1f}", f"{median / reference:.2f}")
+    quality.out.print(table)
+
+
+if __name__ == "__main__":
+    app()

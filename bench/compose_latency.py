@@ -24,10 +24,9 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality  # noqa: E402  (a sibling script, not a package)
-from tune import grid  # noqa: E402
+from tune import cached_desk, grid  # noqa: E402
 
 from retrieval.answers import Composer, ComposerOptions  # noqa: E402
-from retrieval.config import RetrievalSettings  # noqa: E402
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -36,20 +35,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 def main(baseline: Annotated[str, typer.Option(help="ComposerOptions to compare with, e.g. 'dense_candidates=12'")],
          quick: Annotated[bool, typer.Option("--quick", help="The first 2 weeks' questions only.")] = False,
          rounds: Annotated[int, typer.Option(min=1, help="Times each setting answers each question.")] = 3) -> None:
-    from retrieval.service import Newsdesk
-
-    questions = quality.load_questions(quality.DEFAULT_DATASET)
-    name = quality.DEFAULT_DATASET.name
-    if quick:
-        questions, _ = quality.quick_subset(questions, quality.load_article_records(quality.DEFAULT_DATASET),
-                                            quality.QUICK_WEEKS)
-        name = f"{name}-{quality.QUICK_WEEKS}w"
-    base = quality.bench_settings(RetrievalSettings(), llm=False)
-    settings = base.model_copy(update={"newsdesk_data_dir": quality.CACHE_DIR / quality.cache_key(name, base),
-                                       "chroma_host": None})
-    if not (settings.data_dir / "chroma").is_dir():
-        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run bench/quality.py first")
-    desk = Newsdesk.from_settings(settings)
+    questions, desk = cached_desk(quick)
     (compared,) = grid(baseline)
     composers = {"shipped": desk.composer,
                  f"baseline {compared}": Composer(desk.embeddings, dataclasses.replace(ComposerOptions(), **compared),

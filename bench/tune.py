@@ -80,10 +80,10 @@ def grid(spec: str) -> list[dict]:
     return [dict(combo) for combo in itertools.product(*axes)] or [{}]
 
 
-@app.command()
-def main(quick: Annotated[bool, typer.Option("--quick")] = False,
-         search: Annotated[str, typer.Option(help="SearchOptions grid, e.g. 'recency_weight=0,0.5,1;window_weight=0,1'")] = "",
-         compose: Annotated[str, typer.Option(help="ComposerOptions grid, e.g. 'relative_cutoff=0.6,0.8'")] = "") -> None:
+def cached_desk(quick: bool, *, memoise: bool = False):
+    """The dev set's questions (the first weeks' only, when `quick`) and a Newsdesk over
+    bench/quality.py's cached index of their articles, with the offline composer whatever
+    .env says; with `memoise`, every text is embedded once per run."""
     from retrieval.embeddings import LazyEmbeddings
     from retrieval.service import Newsdesk
 
@@ -93,13 +93,21 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
         questions, _ = quality.quick_subset(questions, quality.load_article_records(quality.DEFAULT_DATASET),
                                             quality.QUICK_WEEKS)
         name = f"{name}-{quality.QUICK_WEEKS}w"
-    base = quality.bench_settings(RetrievalSettings(), llm=False)  # the offline composer, whatever .env says
+    base = quality.bench_settings(RetrievalSettings(), llm=False)
     settings = base.model_copy(update={"newsdesk_data_dir": quality.CACHE_DIR / quality.cache_key(name, base),
                                        "chroma_host": None})
     if not (settings.data_dir / "chroma").is_dir():
         raise typer.BadParameter(f"no cached index at {settings.data_dir}: run bench/quality.py first")
-    embeddings = MemoEmbeddings(LazyEmbeddings(settings.embedding_model))
-    desk = Newsdesk.from_settings(settings, embeddings=embeddings)
+    embeddings = LazyEmbeddings(settings.embedding_model)
+    return questions, Newsdesk.from_settings(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
+
+
+@app.command()
+def main(quick: Annotated[bool, typer.Option("--quick")] = False,
+         search: Annotated[str, typer.Option(help="SearchOptions grid, e.g. 'recency_weight=0,0.5,1;window_weight=0,1'")] = "",
+         compose: Annotated[str, typer.Option(help="ComposerOptions grid, e.g. 'relative_cutoff=0.6,0.8'")] = "") -> None:
+    questions, desk = cached_desk(quick, memoise=True)
+    embeddings = desk.embeddings
 
     table = Table(title=f"{len(questions)} questions")
     for column in ("search", "compose", "hit@1", "hit@5", "mrr@10", "exact", "cited"):

@@ -27,6 +27,7 @@ import quality  # noqa: E402  (a sibling script, not a package)
 from tune import cached_desk, grid  # noqa: E402
 
 from retrieval.answers import Composer, ComposerOptions  # noqa: E402
+from retrieval.config import ASK_PASSAGES  # noqa: E402
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -43,7 +44,7 @@ def main(baseline: Annotated[str, typer.Option(help="ComposerOptions to compare 
     asked = []
     for q in questions:
         hints = desk.time_hints(q.text, q.date)
-        asked.append((q.text, desk.searcher.search(q.text, k=quality.ASK_K, as_of=q.date, hints=hints),
+        asked.append((q.text, desk.searcher.search(q.text, k=ASK_PASSAGES, as_of=q.date, hints=hints),
                       hints.recent_since()))
     desk.composer.compose(*asked[0][:2])  # the first call loads the model: not timed
 

@@ -315,10 +315,9 @@ def build_index(desk, articles_file: Path, meta_path: Path) -> dict:
 
 
 # -- the passes --------------------------------------------------------------------------------
-ASK_K = 8  # passages per ask, as `Newsdesk.ask`
 OFFLINE = "offline quotes"  # the composer of the default pipeline, as the report names it
 DEEP_POOL = 300  # candidates per retriever when articles are dropped after the search (see `Without`)
-DEEP_K = 60
+DEEP_K = 60  # passages taken from that deeper search, before the left-out articles are dropped
 
 
 @dataclass
@@ -362,6 +361,10 @@ class Outcome:
     latency_ms: float = 0.0
     answer_left_corpus: bool = False  # no other article holds the right option (see answer_left_corpus)
 
+    @property
+    def passes(self) -> tuple[Asked, Asked, Asked]:
+        return self.asked, self.gold_removed, self.no_option
+
 
 def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: LexicalIndex | None,
             progress: str) -> list[Outcome]:
@@ -373,7 +376,7 @@ def ask_all(desk, questions: list[Question], texts: dict[str, str], lexical: Lex
             o = Outcome(q)
             o.ranks["ours"] = gold_rank(distinct(p.doc_id for p in desk.search(q.text, k=SEARCH_K, as_of=q.date)), q.gold)
             started = time.perf_counter()
-            answer = desk.ask(q.text, k=ASK_K, as_of=q.date)
+            answer = desk.ask(q.text, as_of=q.date)
             o.latency_ms = (time.perf_counter() - started) * 1000
             o.asked = Asked.of(answer, q, considered)
             o.cited_right = any(c.doc_id in q.gold for c in answer.citations)
@@ -426,7 +429,7 @@ def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Questio
         with err.status("asking without the gold articles") as status:
             for n, o in enumerate(outcomes, start=1):
                 status.update(f"asking without the gold articles {n}/{len(outcomes)}")
-                answer = other.ask(o.question.text, k=ASK_K, as_of=o.question.date)
+                answer = other.ask(o.question.text, as_of=o.question.date)
                 o.gold_removed = Asked.of(answer, o.question, considered)
                 o.wrong_citations += wrong_citations(answer, texts)
     return len(doomed)
@@ -468,7 +471,7 @@ def no_option_pass(desk, outcomes: list[Outcome], holders: dict[str, frozenset[s
         for n, o in enumerate(outcomes, start=1):
             status.update(f"asking without any article holding the option {n}/{len(outcomes)}")
             without.left_out = o.question.gold | holders[o.question.id]
-            answer = view.ask(o.question.text, k=ASK_K, as_of=o.question.date)
+            answer = view.ask(o.question.text, as_of=o.question.date)
             o.no_option = Asked.of(answer, o.question, considered)
             o.wrong_citations += wrong_citations(answer, texts)
 
@@ -521,7 +524,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
     latencies = [o.latency_ms for o in outcomes]
     options = desk.composer.options
     offline = isinstance(desk.composer, Composer)
-    asks = [a for o in outcomes for a in (o.asked, o.gold_removed, o.no_option)]
+    asks = [a for o in outcomes for a in o.passes]
     disagreements = 0 if not offline else sum(
         abstains(a.signals, options.min_similarity, options.min_evidence) != a.abstained for a in asks)
 
@@ -540,7 +543,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "retrieval": systems,
         "answers": {
             "exact_option": share(lambda o: o.asked.exact),
-            "cited_right": sum(o.cited_right for o in outcomes) / n,
+            "cited_right": share(lambda o: o.cited_right),
             "wrong_citations": sum(o.wrong_citations for o in outcomes),
         },
         "abstention": {
@@ -579,7 +582,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
 def llm_fallbacks(outcomes: Sequence[Outcome]) -> dict[str, float]:
     """With the LLM option: the share of asks (all passes) answered with quotes instead,
     because the LLM was unavailable or its answer failed verification."""
-    notes = [a.note for o in outcomes for a in (o.asked, o.gold_removed, o.no_option)]
+    notes = [a.note for o in outcomes for a in o.passes]
     return {"unavailable": notes.count(UNAVAILABLE_NOTE) / max(1, len(notes)),
             "failed_verification": notes.count(UNVERIFIED_NOTE) / max(1, len(notes))}
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .config import RetrievalSettings
+from .config import ASK_PASSAGES, RetrievalSettings
 from .errors import NewsdeskError
 from .models import Answer, Citation, Summary
 
@@ -169,7 +169,7 @@ def index(ctx: typer.Context,
 
 @app.command()
 def ask(ctx: typer.Context, question: Annotated[Optional[str], typer.Argument(help="Your question.")] = None,
-        k: K = 8, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
+        k: K = ASK_PASSAGES, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
     """Answer a question with quotes from the indexed articles, each cited."""
     desk = _state(ctx).desk
     answer = _one_or_batch(question, as_of, batch, "a question", lambda q, d: desk.ask(q, k=k, as_of=d),
@@ -256,7 +256,7 @@ def sources(ctx: typer.Context, as_json: Json = False) -> None:
 
 
 @app.command()
-def chat(ctx: typer.Context, k: K = 8) -> None:
+def chat(ctx: typer.Context, k: K = ASK_PASSAGES) -> None:
     """Ask questions one after another (type 'quit' to leave); reads lines when piped."""
     desk = _state(ctx).desk
     interactive = sys.stdin.isatty()

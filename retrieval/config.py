@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ASK_PASSAGES = 8  # passages retrieved for an answer, unless a caller asks for another number
 
 
 class RetrievalSettings(BaseSettings):

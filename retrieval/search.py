@@ -19,8 +19,6 @@ from .lexical import LexicalIndex
 from .models import Passage
 from .store import ChunkStore, StoredChunk, date_number
 
-
-
 ONE_DAY = dt.timedelta(days=1)
 
 

@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from . import summaries
 from .answers import Composer, ComposerOptions
 from .chunking import Chunker
-from .config import RetrievalSettings
+from .config import ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
 from .embeddings import LazyEmbeddings
 from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
@@ -195,7 +195,7 @@ class Newsdesk:
         said = read_dates(question, reference)
         return TimeHints(reference=reference, window=said.window, present=said.present)
 
-    def ask(self, question: str, *, k: int = 8, as_of: dt.date | None = None,
+    def ask(self, question: str, *, k: int = ASK_PASSAGES, as_of: dt.date | None = None,
             history: list[str] | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
         """A cited answer; `history` holds a thread's earlier questions, used for retrieval.
         With an LLM, `on_text(verified text so far)` is called as its answer streams."""

@@ -27,6 +27,9 @@ class RetrievalSettings(BaseSettings):
     )
     chunk_size: int = Field(800, gt=50, description="Characters per chunk.")
     chunk_overlap: int = Field(120, ge=0)
+    store_timeout_s: float = Field(15.0, gt=0, description="Seconds any one call to Chroma may take before "
+                                   "the archive is reported unreachable.")
+    max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are reported and skipped.")
 
     llm_provider: Literal["none", "openai", "anthropic"] = "none"
     llm_model: str = ""

@@ -4,6 +4,10 @@ Each article's content hash is stored with its chunks. A run compares what it re
 what the store holds: unchanged articles are skipped, changed ones are re-embedded and their
 old chunks removed (even when the new version has fewer), and with `prune` articles whose
 files are gone are deleted. Bad files are reported and never cost an indexed article.
+
+Whatever moment a run dies, no reader sees half an article (see store.py): new chunks are
+written under the article's new version, then its record is switched in one write, then the
+old chunks are deleted. A run begins by discarding what an interrupted one left invisible.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -18,10 +23,14 @@ from langchain_core.embeddings import Embeddings
 from .chunking import Chunker
 from .errors import ArticleError
 from .ingest import iter_articles
-from .models import Article, Chunk, IndexReport
-from .store import ChunkStore, StoredArticle, date_number
+from .models import Article, CheckReport, Chunk, IndexReport
+from .store import TOMBSTONE, ChunkStore, Inventory, StoredArticle, date_number
 
 Progress = Callable[[int, int], None]
+# Called after each write to the store with what was written ("chunks", "commit", "delete",
+# "records"): the fault-injection tests stop a real process at a chosen write with it.
+WriteHook = Callable[[str], None]
+MAX_ARTICLE_CHARS = 1_000_000  # ~1,400 chunks, ~2 minutes of embedding: larger is likely a mistake
 
 # Bump when what is embedded or stored per chunk changes (match_text, metadata keys), so
 # caches keyed on it (the quality benchmark's) are rebuilt rather than trusted.
@@ -44,17 +53,64 @@ def origin_file(origin: str) -> str:
     return head if sep and tail.isdigit() else origin
 
 
+@dataclass
+class _Planned:
+    article: Article
+    digest: str
+    old: StoredArticle | None
+    chunks: list[Chunk]
+    ids: list[str]  # the ids its chunks are stored under
+    left: int = 0  # chunks not yet written
+
+
 class Indexer:
-    def __init__(self, store: ChunkStore, chunker: Chunker, embeddings: Embeddings, batch_size: int = 64):
+    def __init__(self, store: ChunkStore, chunker: Chunker, embeddings: Embeddings, batch_size: int = 64,
+                 max_article_chars: int = MAX_ARTICLE_CHARS, on_write: WriteHook | None = None):
         self.store = store
         self.chunker = chunker
         self.embeddings = embeddings
         self.batch_size = batch_size
+        self.max_article_chars = max_article_chars
+        self.on_write = on_write
+
+    def _wrote(self, what: str) -> None:
+        if self.on_write:
+            self.on_write(what)
+
+    def repair(self, inventory: Inventory | None = None) -> CheckReport:
+        """Discard what interrupted runs left: chunks of versions never committed (or replaced
+        and not yet deleted), unfinished deletions, and committed articles missing chunks (only
+        possible if something else deleted them: they are removed so a re-index adds them
+        whole). Only a writer holding the writer lock may call it."""
+        inventory = inventory or self.store.scan()
+        tombstones = sorted(d for d, r in inventory.records.items() if r.get("version") == TOMBSTONE)
+        report = CheckReport(
+            articles=len(inventory.articles),
+            chunks=sum(len(d.chunk_ids) for d in inventory.articles.values()),
+            discarded={d: len(ids) for d, ids in inventory.stray.items()
+                       if d not in inventory.short and d not in tombstones},
+            broken=sorted(inventory.short),
+            mixed=sorted(inventory.mixed),
+            tombstones=len(tombstones),
+        )
+        doomed = sorted(cid for ids in inventory.stray.values() for cid in ids)
+        if doomed:
+            self.store.delete(doomed)
+            self._wrote("delete")
+        # Records go after their chunks: a tombstone dropped first would show the chunks again.
+        dropped = sorted(set(tombstones) | set(inventory.short))
+        if dropped:
+            self.store.drop_records(dropped)
+            self._wrote("records")
+        return report
 
     def run(self, paths: list[Path], *, prune: bool = False, progress: Progress | None = None) -> IndexReport:
         self.store.check_model()
         report = IndexReport()
-        stored = self.store.articles()
+        inventory = self.store.scan()
+        repaired = self.repair(inventory)
+        report.repaired = repaired.repaired + len(repaired.broken)
+        stored = inventory.articles
         pending: list[tuple[Article, str, StoredArticle | None]] = []
         seen_ids: dict[str, str] = {}
         seen_hashes: dict[str, str] = {}
@@ -70,6 +126,11 @@ class Indexer:
             if item.id in seen_ids:
                 report.failures.append((item.origin, f"duplicate article id {item.id!r} (first in {seen_ids[item.id]})"))
                 continue
+            if len(item.text) > self.max_article_chars:
+                report.failures.append((item.origin, f"article is {len(item.text):,} characters long, over the limit "
+                                                     f"of {self.max_article_chars:,} (MAX_ARTICLE_CHARS); skipped"))
+                seen_ids[item.id] = item.origin  # a version indexed before stays, even with --prune
+                continue
             digest = article_hash(item)
             if digest in seen_hashes:
                 report.failures.append((item.origin, f"duplicate of the article in {seen_hashes[digest]}"))
@@ -84,6 +145,7 @@ class Indexer:
         self._write(pending, report, progress)
 
         if prune:
+            doomed = []
             for doc in stored.values():
                 if doc.doc_id in seen_ids:
                     continue
@@ -91,54 +153,81 @@ class Indexer:
                 if source_file in files_failed:
                     continue  # its file is broken this run: keep what we have rather than guess
                 if source_file in files_read or not Path(source_file).exists():
-                    self.store.delete(doc.chunk_ids)
-                    report.deleted += 1
+                    doomed.append(doc)
+            self._delete(doomed)
+            report.deleted += len(doomed)
         return report
+
+    def _delete(self, doomed: list[StoredArticle]) -> None:
+        """Hide the articles in one write (a tombstone record each), then delete them."""
+        if not doomed:
+            return
+        self.store.commit({d.doc_id: {"version": TOMBSTONE, "doc_hash": "", "chunks": 0} for d in doomed})
+        self._wrote("commit")
+        self.store.delete(sorted(cid for d in doomed for cid in d.chunk_ids))
+        self._wrote("delete")
+        self.store.drop_records(sorted(d.doc_id for d in doomed))
+        self._wrote("records")
 
     def _write(self, pending: list[tuple[Article, str, StoredArticle | None]], report: IndexReport,
                progress: Progress | None) -> None:
-        planned = [(article, digest, old, self.chunker.split(article)) for article, digest, old in pending]
-        total = sum(len(chunks) for *_, chunks in planned)
-        done = 0
+        planned = []
+        for article, digest, old in pending:
+            chunks = self.chunker.split(article)
+            # A new version never reuses the ids of the committed one: both live until the switch.
+            suffix = "" if old is None else f"@{digest[:12]}"
+            planned.append(_Planned(article, digest, old, chunks, [c.id + suffix for c in chunks], len(chunks)))
+        rows = [(plan, chunk, chunk_id) for plan in planned for chunk, chunk_id in zip(plan.chunks, plan.ids)]
+        total = len(rows)
         if progress:
             progress(0, total)
-        batch: list[tuple[Article, str, Chunk]] = []
-        for position, (article, digest, old, chunks) in enumerate(planned):
-            batch += [(article, digest, chunk) for chunk in chunks]
-            last = position == len(planned) - 1
-            if len(batch) < self.batch_size and not last:
-                continue
+        for begin in range(0, total, self.batch_size):
+            batch = rows[begin:begin + self.batch_size]
             self._embed_and_store(batch)
-            done += len(batch)
+            self._wrote("chunks")
             report.chunks_embedded += len(batch)
-            batch = []
+            finished = []
+            for plan, _chunk, _id in batch:
+                plan.left -= 1
+                if plan.left == 0:
+                    finished.append(plan)
+            self._commit(finished, report)
             if progress:
-                progress(done, total)
-        # Counts and stale-chunk removal happen after the new chunks are safely stored.
-        for article, _digest, old, chunks in planned:
-            if old is None:
-                report.added += 1
-                continue
-            report.updated += 1
-            stale = sorted(set(old.chunk_ids) - {c.id for c in chunks})
-            if stale:
-                self.store.delete(stale)
+                progress(begin + len(batch), total)
 
-    def _embed_and_store(self, batch: list[tuple[Article, str, Chunk]]) -> None:
-        vectors = self.embeddings.embed_documents([match_text(a, c) for a, _, c in batch])
+    def _commit(self, finished: list[_Planned], report: IndexReport) -> None:
+        """Make wholly written articles visible, then remove their old versions' chunks."""
+        if not finished:
+            return
+        self.store.commit({p.article.id: {"version": p.digest, "doc_hash": p.digest, "chunks": len(p.chunks)}
+                           for p in finished})
+        self._wrote("commit")
+        stale = sorted(cid for p in finished if p.old for cid in p.old.chunk_ids)
+        if stale:
+            self.store.delete(stale)
+            self._wrote("delete")
+        for plan in finished:
+            if plan.old is None:
+                report.added += 1
+            else:
+                report.updated += 1
+
+    def _embed_and_store(self, batch: list[tuple[_Planned, Chunk, str]]) -> None:
+        vectors = self.embeddings.embed_documents([match_text(p.article, c) for p, c, _ in batch])
         metadatas = [
             {
-                "doc_id": a.id,
-                "doc_hash": digest,
-                "origin": a.origin,
-                "title": a.title,
-                "source": a.source,
-                "date": a.date.isoformat() if a.date else "",
-                "date_num": date_number(a.date),
-                "url": a.url,
+                "doc_id": p.article.id,
+                "doc_hash": p.digest,
+                "version": p.digest,
+                "origin": p.article.origin,
+                "title": p.article.title,
+                "source": p.article.source,
+                "date": p.article.date.isoformat() if p.article.date else "",
+                "date_num": date_number(p.article.date),
+                "url": p.article.url,
                 "start": c.start,
                 "end": c.end,
             }
-            for a, digest, c in batch
+            for p, c, _ in batch
         ]
-        self.store.add([c.id for *_, c in batch], [c.text for *_, c in batch], vectors, metadatas)
+        self.store.add([chunk_id for *_, chunk_id in batch], [c.text for _, c, _ in batch], vectors, metadatas)

@@ -157,6 +157,7 @@ class IndexReport:
     deleted: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     chunks_embedded: int = 0
+    repaired: int = 0  # articles left half-written by an interrupted run, finished or discarded
 
     @property
     def failed(self) -> int:
@@ -175,4 +176,26 @@ class IndexReport:
             "failed": self.failed,
             "failures": [{"where": w, "reason": r} for w, r in self.failures],
             "chunks_embedded": self.chunks_embedded,
+            **({"repaired": self.repaired} if self.repaired else {}),
         }
+
+
+@dataclass
+class CheckReport:
+    """What `newsdesk check` found in the store, and repaired."""
+
+    articles: int = 0  # committed articles
+    chunks: int = 0  # their chunks
+    discarded: dict[str, int] = field(default_factory=dict)  # article -> invisible chunks deleted
+    broken: list[str] = field(default_factory=list)  # committed articles missing chunks: removed, re-index them
+    mixed: list[str] = field(default_factory=list)  # pre-version articles with old and new chunks: re-index them
+    tombstones: int = 0  # deletions that had not finished
+
+    @property
+    def repaired(self) -> int:
+        return len(self.discarded) + self.tombstones
+
+    def to_dict(self) -> dict:
+        return {"articles": self.articles, "chunks": self.chunks, "discarded_chunks": sum(self.discarded.values()),
+                "discarded_articles": sorted(self.discarded), "broken": self.broken, "mixed": self.mixed,
+                "tombstones": self.tombstones}

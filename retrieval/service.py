@@ -23,12 +23,13 @@ from .config import ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
 from .embeddings import LazyEmbeddings
 from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
-from .indexer import Indexer
+from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .lexical import LexicalIndex, fingerprint
 from .llm_composer import article_passages, period_passages
-from .models import Answer, IndexReport, Passage, SourceInfo, Summary
+from .models import Answer, CheckReport, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
+from .writelock import FileWriterLock, LeaseWriterLock
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ def check_question(question: str) -> str:
 class Newsdesk:
     def __init__(self, store: ChunkStore, embeddings: Embeddings, *, data_dir: Path,
                  chunker: Chunker | None = None, search_options: SearchOptions | None = None,
-                 composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0):
+                 composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0,
+                 writer_lock: FileWriterLock | LeaseWriterLock | None = None,
+                 max_article_chars: int = MAX_ARTICLE_CHARS):
         self.store = store
         self.embeddings = embeddings
         self.data_dir = data_dir
@@ -66,19 +69,26 @@ class Newsdesk:
         self.lexical_check_seconds = lexical_check_seconds
         self._lexical_rebuild: threading.Thread | None = None
         self._lexical_lock = threading.Lock()
-        self._index_lock = threading.Lock()
+        self._index_lock = threading.Lock()  # one run per process; `writer_lock` across processes
+        self.writer_lock = writer_lock or FileWriterLock(data_dir / "index.lock")
+        self.max_article_chars = max_article_chars
 
     @classmethod
     def from_settings(cls, settings: RetrievalSettings, embeddings: Embeddings | None = None) -> Newsdesk:
         embeddings = embeddings or LazyEmbeddings(settings.embedding_model)
+        timeout = settings.store_timeout_s
         if settings.chroma_host:
-            client = server_client(settings.chroma_host, settings.chroma_port)
+            client = server_client(settings.chroma_host, settings.chroma_port, timeout)
         else:
-            client = embedded_client(settings.data_dir / "chroma")
+            client = embedded_client(settings.data_dir / "chroma", timeout)
         store = ChunkStore(client, embeddings, model_name=settings.embedding_model,
-                           collection_name=settings.chroma_collection)
+                           collection_name=settings.chroma_collection, timeout_s=timeout)
+        # Writers on one data directory share a file lock; on a server, possibly from other
+        # machines, a lease in the collection's records.
+        lock = LeaseWriterLock(store) if settings.chroma_host else FileWriterLock(settings.data_dir / "index.lock")
         desk = cls(store, embeddings, data_dir=settings.data_dir,
-                   chunker=Chunker(settings.chunk_size, settings.chunk_overlap))
+                   chunker=Chunker(settings.chunk_size, settings.chunk_overlap), writer_lock=lock,
+                   max_article_chars=settings.max_article_chars)
         if settings.llm_provider != "none":
             # Optional LLM answers (retrieval/llm_composer.py): they wrap the offline
             # composer, which stays the fallback. Imported here: without an LLM, never loaded.
@@ -166,17 +176,40 @@ class Newsdesk:
 
     # -- the verbs --------------------------------------------------------------------------
     def index(self, paths: list[Path], *, prune: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> IndexReport:
-        """Index articles from files and folders incrementally; one run at a time."""
+              progress: Callable[[int, int], None] | None = None, wait: bool = False,
+              on_wait: Callable[[], None] | None = None, on_write: WriteHook | None = None) -> IndexReport:
+        """Index articles from files and folders incrementally; one run at a time.
+
+        While another process writes to the same index, wait for it (`on_wait` is called once
+        first) or, without `wait`, raise IndexBusyError. `on_write` is called after each write."""
         if not self._index_lock.acquire(blocking=False):
             raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
         try:
-            report = Indexer(self.store, self.chunker, self.embeddings).run(paths, prune=prune, progress=progress)
-            if report.changed or self._lexical is None:
-                # A new generation tells other processes that their BM25 copies are stale.
-                generation = self.store.mark_changed() if report.changed else self.store.generation()
-                self._swap_lexical(self._load_or_build_lexical(generation), generation)
-            return report
+            with self.writer_lock.hold(wait=wait, on_wait=on_wait):
+                indexer = Indexer(self.store, self.chunker, self.embeddings,
+                                  max_article_chars=self.max_article_chars, on_write=on_write)
+                report = indexer.run(paths, prune=prune, progress=progress)
+                if report.changed or report.repaired or self._lexical is None:
+                    # A new generation tells other processes that their BM25 copies are stale.
+                    changed = report.changed or report.repaired
+                    generation = self.store.mark_changed() if changed else self.store.generation()
+                    self._swap_lexical(self._load_or_build_lexical(generation), generation)
+                return report
+        finally:
+            self._index_lock.release()
+
+    def check(self, *, wait: bool = False, on_wait: Callable[[], None] | None = None) -> CheckReport:
+        """Verify the store against its article records and repair it (see Indexer.repair)."""
+        if not self._index_lock.acquire(blocking=False):
+            raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
+        try:
+            with self.writer_lock.hold(wait=wait, on_wait=on_wait):
+                self.store.check_model()
+                report = Indexer(self.store, self.chunker, self.embeddings).repair()
+                if report.repaired or report.broken:
+                    generation = self.store.mark_changed()
+                    self._swap_lexical(self._load_or_build_lexical(generation), generation)
+                return report
         finally:
             self._index_lock.release()
 

@@ -4,13 +4,26 @@ Chroma is the single source of truth for what is indexed: each chunk's metadata 
 article's id, content hash and origin file, so incremental indexing needs no second manifest
 that could drift from the store. The embedding model's name is recorded in the collection's
 metadata, and a store opened with another model refuses to mix vectors.
+
+Articles change atomically. A chunk written by an index run carries its article's `version`;
+a small second collection (`<name>_articles`) holds one record per article naming its
+committed version. Writing the chunks of a long article takes many calls, switching its
+record takes one, so a reader sees either the old chunks or the new ones, never a mix, and a
+run killed half-way leaves only invisible chunks for the next run to discard. Chunks written
+before versions existed have none; they count as committed while their article has no record,
+so an older index keeps working without re-embedding.
+
+Every call to Chroma runs with a deadline: a server that stops answering is reported as
+`StoreUnavailableError` within `timeout_s`, never a hang.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +36,13 @@ MODEL_KEY = "embedding_model"
 # Changed by every index run that changes the content, so that other processes and machines
 # sharing the collection know their BM25 copies are stale (see Newsdesk.lexical_index).
 GENERATION_KEY = "newsdesk_generation"
+RECORDS_SUFFIX = "_articles"
+# The record of an article being deleted: no chunk has this version, so none is visible.
+TOMBSTONE = "-"
+# Records are looked up by id only; Chroma still wants a vector for each.
+_NO_VECTOR = [1.0]
+WRITE_SLICE = 1000  # Chroma caps the size of one write
+DEFAULT_TIMEOUT_S = 15.0
 
 
 def date_number(date: dt.date | None) -> int:
@@ -56,31 +76,112 @@ class StoredChunk:
     metadata: dict
 
 
-def embedded_client(path: Path):
+@dataclass
+class Inventory:
+    """Everything in the store, sorted into what readers see and what they must not."""
+
+    articles: dict[str, StoredArticle] = field(default_factory=dict)  # committed, by id
+    records: dict[str, dict] = field(default_factory=dict)  # the article records, by id
+    stray: dict[str, list[str]] = field(default_factory=dict)  # invisible chunk ids, by article
+    short: dict[str, tuple[int, int]] = field(default_factory=dict)  # article -> (chunks found, recorded)
+    mixed: set[str] = field(default_factory=set)  # unversioned articles whose chunks disagree on the hash
+
+
+def run_with_deadline(call: Callable, timeout_s: float | None, *args, **kwargs):
+    """`call(*args, **kwargs)`, or StoreUnavailableError after `timeout_s` seconds.
+
+    Neither chromadb's HTTP client (no timeout) nor its embedded store (waits on SQLite
+    locks) bounds a call, so the call runs on a daemon thread and is abandoned when late: a
+    frozen server costs one parked thread, not a hung command. An abandoned write is harmless:
+    chunks only become visible through a record written after them."""
+    if timeout_s is None:
+        return call(*args, **kwargs)
+    outcome: dict = {}
+    finished = threading.Event()
+
+    def run():
+        try:
+            outcome["value"] = call(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, name="newsdesk-store-call", daemon=True).start()
+    if not finished.wait(timeout_s):
+        raise StoreUnavailableError(f"the vector store did not answer within {timeout_s:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _is_unreachable(exc: Exception) -> bool:
+    if isinstance(exc, ConnectionError | OSError | TimeoutError):
+        return True
+    module = type(exc).__module__
+    if module.startswith(("httpx", "httpcore")):
+        return True  # transport errors: refused, reset, timed out
+    return module.startswith("chromadb") and "connect" in str(exc).lower()
+
+
+def _is_locked(exc: Exception) -> bool:
+    """SQLite's answer while another process writes; worth waiting for, not worth a crash."""
+    return "database is locked" in str(exc).lower()
+
+
+def guarded(call: Callable, timeout_s: float | None, *args, **kwargs):
+    """A store call with a deadline; failures to reach the store become StoreUnavailableError,
+    and a busy embedded database is retried until the deadline."""
+    deadline = time.monotonic() + (timeout_s or 60.0)
+    pause = 0.05
+    while True:
+        left = None if timeout_s is None else max(deadline - time.monotonic(), 0.1)
+        try:
+            return run_with_deadline(call, left, *args, **kwargs)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:
+            if _is_locked(exc) and time.monotonic() + pause < deadline:
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            if _is_unreachable(exc) or _is_locked(exc):
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreUnavailableError(f"the vector store is unavailable: {reason}") from exc
+            raise
+
+
+def embedded_client(path: Path, timeout_s: float | None = DEFAULT_TIMEOUT_S):
     import chromadb
 
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+    return guarded(chromadb.PersistentClient, timeout_s, path=str(path),
+                   settings=chromadb.Settings(anonymized_telemetry=False))
 
 
-def server_client(host: str, port: int):
+def server_client(host: str, port: int, timeout_s: float | None = DEFAULT_TIMEOUT_S):
     import chromadb
 
     try:
-        return chromadb.HttpClient(host=host, port=port, settings=chromadb.Settings(anonymized_telemetry=False))
+        return guarded(chromadb.HttpClient, timeout_s, host=host, port=port,
+                       settings=chromadb.Settings(anonymized_telemetry=False))
     except Exception as exc:  # chromadb raises ValueError/ConnectionError variants on a dead server
-        raise StoreUnavailableError(f"cannot reach the Chroma server at {host}:{port}: {exc}") from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreUnavailableError(f"cannot reach the Chroma server at {host}:{port}: {reason}") from exc
 
 
 class ChunkStore:
     """A Chroma collection of article chunks. Give it a chromadb client (embedded or HTTP)."""
 
-    def __init__(self, client, embeddings: Embeddings, *, model_name: str, collection_name: str = "newsdesk"):
+    def __init__(self, client, embeddings: Embeddings, *, model_name: str, collection_name: str = "newsdesk",
+                 timeout_s: float | None = DEFAULT_TIMEOUT_S):
         self.model_name = model_name
         self.collection_name = collection_name
         self.embeddings = embeddings
+        self.timeout_s = timeout_s
         try:
-            self.vectorstore = Chroma(
+            self.vectorstore = self._guard(
+                Chroma,
                 client=client,
                 collection_name=collection_name,
                 embedding_function=embeddings,
@@ -88,8 +189,12 @@ class ChunkStore:
             )
             # The writes go through the collection itself: they carry vectors we computed
             # from title + text while the stored document stays the exact article span.
-            self._collection = client.get_collection(collection_name)
+            self._collection = self._guard(client.get_collection, collection_name)
+            self._records = self._guard(client.get_or_create_collection, collection_name + RECORDS_SUFFIX,
+                                        embedding_function=None)
             self._client = client
+        except StoreUnavailableError:
+            raise
         except Exception as exc:
             raise StoreUnavailableError(f"cannot open the Chroma collection {collection_name!r}: {exc}") from exc
 
@@ -124,18 +229,66 @@ class ChunkStore:
         return token
 
     def count(self) -> int:
-        return self._collection.count()
+        """Chunks stored, visible or not (a fast count, for statistics)."""
+        return self._guard(self._collection.count)
 
-    def articles(self, where: dict | None = None) -> dict[str, StoredArticle]:
-        """The indexed articles, keyed by id: every one, or those whose chunks match the
-        Chroma filter `where` (e.g. {"doc_id": ...}), which spares a scan of the whole store."""
-        found: dict[str, StoredArticle] = {}
-        for chunk_id, meta in self._metadatas(where):
-            doc = found.get(meta["doc_id"])
+    # -- what readers see -------------------------------------------------------------------
+    def _versions(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """The committed version of each article that has a record (others have none)."""
+        wanted = sorted(set(doc_ids))
+        found: dict[str, str] = {}
+        for begin in range(0, len(wanted), WRITE_SLICE):
+            got = self._guard(self._records.get, ids=wanted[begin:begin + WRITE_SLICE], include=["metadatas"])
+            found.update((i, str((m or {}).get("version", ""))) for i, m in zip(got["ids"], got["metadatas"]))
+        return found
+
+    def _visible(self, items: list, meta: Callable[[object], dict], versions: dict[str, str] | None = None) -> list:
+        """The items (chunks, hits) whose chunk belongs to its article's committed version.
+        An unversioned chunk (written before versions existed) is committed while its article
+        has no record: an article's first versioned write is also its record's first write."""
+        if not items:
+            return items
+        if versions is None:
+            versions = self._versions(meta(item)["doc_id"] for item in items)
+        return [item for item in items
+                if str(meta(item).get("version", "")) == versions.get(meta(item)["doc_id"], "")]
+
+    def records(self) -> dict[str, dict]:
+        """Every article record, by article id."""
+        found, offset, page = {}, 0, 5000
+        while True:
+            got = self._guard(self._records.get, include=["metadatas"], limit=page, offset=offset)
+            found.update((i, m or {}) for i, m in zip(got["ids"], got["metadatas"]))
+            if len(got["ids"]) < page:
+                return found
+            offset += page
+
+    def scan(self, where: dict | None = None) -> Inventory:
+        """Every chunk's metadata (those matching `where`), sorted into committed articles and
+        invisible leftovers; the hash of a versioned article comes from its record."""
+        chunks = list(self._metadatas(where))
+        if where is None:
+            records = self.records()
+        else:
+            records = {}
+            ids = sorted({m["doc_id"] for _, m in chunks})
+            for begin in range(0, len(ids), WRITE_SLICE):
+                got = self._guard(self._records.get, ids=ids[begin:begin + WRITE_SLICE], include=["metadatas"])
+                records.update((i, m or {}) for i, m in zip(got["ids"], got["metadatas"]))
+        inventory = Inventory(records=records)
+        hashes: dict[str, set[str]] = {}
+        for chunk_id, meta in chunks:
+            doc_id = meta["doc_id"]
+            record = records.get(doc_id)
+            committed = str(record.get("version", "")) if record else ""
+            if str(meta.get("version", "")) != committed:
+                inventory.stray.setdefault(doc_id, []).append(chunk_id)
+                continue
+            doc = inventory.articles.get(doc_id)
             if doc is None:
-                doc = found[meta["doc_id"]] = StoredArticle(
-                    doc_id=meta["doc_id"],
-                    doc_hash=meta.get("doc_hash", ""),
+                doc = inventory.articles[doc_id] = StoredArticle(
+                    doc_id=doc_id,
+                    doc_hash=str(record.get("doc_hash", "")) if record else meta.get("doc_hash", ""),
                     origin=meta.get("origin", ""),
                     title=meta.get("title", ""),
                     source=meta.get("source", ""),
@@ -143,11 +296,32 @@ class ChunkStore:
                     url=meta.get("url", ""),
                 )
             doc.chunk_ids.append(chunk_id)
-        return found
+            if not record:
+                hashes.setdefault(doc_id, set()).add(meta.get("doc_hash", ""))
+        for doc_id, seen in hashes.items():
+            if len(seen) > 1:  # an update interrupted before versions existed: old and new chunks
+                inventory.mixed.add(doc_id)
+                inventory.articles[doc_id].doc_hash = ""  # never "unchanged": the next run rewrites it
+        for doc_id, record in records.items():
+            expected = int(record.get("chunks", 0) or 0)
+            found = len(inventory.articles[doc_id].chunk_ids) if doc_id in inventory.articles else 0
+            if record.get("version") != TOMBSTONE and found < expected:
+                inventory.short[doc_id] = (found, expected)
+                doc = inventory.articles.pop(doc_id, None)  # never serve part of an article
+                if doc is not None:
+                    inventory.stray.setdefault(doc_id, []).extend(doc.chunk_ids)
+        return inventory
+
+    def articles(self, where: dict | None = None) -> dict[str, StoredArticle]:
+        """The indexed articles, keyed by id: every one, or those whose chunks match the
+        Chroma filter `where` (e.g. {"doc_id": ...}), which spares a scan of the whole store."""
+        return self.scan(where).articles
 
     def content_keys(self) -> list[tuple[str, str]]:
-        """(chunk id, article hash) of every chunk: what the BM25 index's fingerprint covers."""
-        return [(chunk_id, meta.get("doc_hash", "")) for chunk_id, meta in self._metadatas()]
+        """(chunk id, article hash) of every visible chunk: what the BM25 index's fingerprint covers."""
+        versions = {doc_id: str(r.get("version", "")) for doc_id, r in self.records().items()}
+        pairs = self._visible(list(self._metadatas()), lambda pair: pair[1], versions)
+        return [(chunk_id, str(meta.get("version") or meta.get("doc_hash", ""))) for chunk_id, meta in pairs]
 
     def _metadatas(self, where: dict | None = None, page: int = 5000) -> Iterable[tuple[str, dict]]:
         offset = 0
@@ -159,15 +333,18 @@ class ChunkStore:
             offset += page
 
     def all_chunks(self, page: int = 5000) -> list[StoredChunk]:
+        """Every visible chunk."""
         chunks, offset = [], 0
+        versions = {doc_id: str(r.get("version", "")) for doc_id, r in self.records().items()}
         while True:
             got = self._guard(self._collection.get, include=["documents", "metadatas"], limit=page, offset=offset)
             chunks += [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
             if len(got["ids"]) < page:
-                return chunks
+                return self._visible(chunks, lambda c: c.metadata, versions)
             offset += page
 
     def get(self, ids: Sequence[str], *, with_embeddings: bool = False) -> dict[str, tuple[StoredChunk, list[float] | None]]:
+        """The visible chunks among `ids`."""
         if not ids:
             return {}
         include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
@@ -177,48 +354,74 @@ class ChunkStore:
         for pos, chunk_id in enumerate(got["ids"]):
             vector = list(vectors[pos]) if vectors is not None else None
             out[chunk_id] = (StoredChunk(chunk_id, got["documents"][pos], got["metadatas"][pos]), vector)
-        return out
+        kept = self._visible(list(out.values()), lambda pair: pair[0].metadata)
+        return {chunk.id: (chunk, vector) for chunk, vector in kept}
 
     def chunks_of(self, doc_id: str) -> list[StoredChunk]:
+        """The committed chunks of one article, in text order."""
         got = self._guard(self._collection.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
         chunks = [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        return sorted(chunks, key=lambda c: c.metadata["start"])
+        return sorted(self._visible(chunks, lambda c: c.metadata), key=lambda c: c.metadata["start"])
 
+    def dense_search(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
+        """The k nearest visible chunks with their cosine similarity, best first (fewer while
+        an index run has uncommitted chunks among the nearest)."""
+        hits = self._guard(
+            self.vectorstore.similarity_search_by_vector_with_relevance_scores, vector, k=k, filter=where
+        )
+        # The collection uses cosine space: Chroma's distance is 1 - cosine similarity.
+        found = [(StoredChunk(doc.id, doc.page_content, doc.metadata), 1.0 - distance) for doc, distance in hits]
+        return self._visible(found, lambda hit: hit[0].metadata)
+
+    # -- what writers do ---------------------------------------------------------------------
     def add(self, ids: list[str], texts: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
-        """Write chunks (replacing any with the same ids). Like `delete`, it starts a new
-        generation first, so no BM25 copy labelled with an older one is taken for current,
-        even when a run stops half-way."""
+        """Write chunks (replacing any with the same ids). Chunks with a `version` stay
+        invisible until `commit` names it. Like `delete`, it starts a new generation first, so
+        no BM25 copy labelled with an older one is taken for current, even when a run stops."""
         self.check_model()
         if ids:
             self.mark_changed()
-        for begin in range(0, len(ids), 1000):  # Chroma caps the size of one write
-            end = begin + 1000
+        for begin in range(0, len(ids), WRITE_SLICE):
+            end = begin + WRITE_SLICE
             self._guard(
                 self._collection.upsert,
                 ids=ids[begin:end], documents=texts[begin:end], embeddings=vectors[begin:end], metadatas=metadatas[begin:end],
             )
 
+    def commit(self, records: dict[str, dict]) -> None:
+        """Switch articles to the version their record names (`{"version", "doc_hash",
+        "chunks"}`, or `version=TOMBSTONE` to hide one): one write per slice, and each
+        article's switch is that one record's write."""
+        if not records:
+            return
+        self.mark_changed()
+        ids = sorted(records)
+        for begin in range(0, len(ids), WRITE_SLICE):
+            part = ids[begin:begin + WRITE_SLICE]
+            self._guard(self._records.upsert, ids=part, metadatas=[records[i] for i in part],
+                        embeddings=[_NO_VECTOR] * len(part))
+
+    def drop_records(self, doc_ids: list[str]) -> None:
+        """Forget the records of articles whose chunks are all gone."""
+        for begin in range(0, len(doc_ids), WRITE_SLICE):
+            self._guard(self._records.delete, ids=doc_ids[begin:begin + WRITE_SLICE])
+
     def delete(self, ids: list[str]) -> None:
         if ids:
             self.mark_changed()
-        for begin in range(0, len(ids), 1000):
-            self._guard(self.vectorstore.delete, ids=ids[begin:begin + 1000])
+        for begin in range(0, len(ids), WRITE_SLICE):
+            self._guard(self.vectorstore.delete, ids=ids[begin:begin + WRITE_SLICE])
 
-    def dense_search(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
-        """The k nearest chunks with their cosine similarity, best first."""
-        hits = self._guard(
-            self.vectorstore.similarity_search_by_vector_with_relevance_scores, vector, k=k, filter=where
-        )
-        # The collection uses cosine space: Chroma's distance is 1 - cosine similarity.
-        return [(StoredChunk(doc.id, doc.page_content, doc.metadata), 1.0 - distance) for doc, distance in hits]
+    # -- lease records, for a writer lock shared through a Chroma server -----------------------
+    def read_lease(self, lease_id: str) -> dict | None:
+        got = self._guard(self._records.get, ids=[lease_id], include=["metadatas"])
+        return (got["metadatas"][0] or {}) if got["ids"] else None
 
-    @staticmethod
-    def _guard(call, *args, **kwargs):
-        try:
-            return call(*args, **kwargs)
-        except (ConnectionError, OSError) as exc:
-            raise StoreUnavailableError(f"the vector store is unavailable: {exc}") from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith(("httpx", "chromadb.errors")) and "connect" in str(exc).lower():
-                raise StoreUnavailableError(f"the vector store is unavailable: {exc}") from exc
-            raise
+    def write_lease(self, lease_id: str, lease: dict | None) -> None:
+        if lease is None:
+            self._guard(self._records.delete, ids=[lease_id])
+        else:
+            self._guard(self._records.upsert, ids=[lease_id], metadatas=[lease], embeddings=[_NO_VECTOR])
+
+    def _guard(self, call, *args, **kwargs):
+        return guarded(call, self.timeout_s, *args, **kwargs)

@@ -34,7 +34,7 @@ def friendly(exc: NewsdeskError) -> str:
     if isinstance(exc, DateError):
         return f"{said} Use dates like 2023-12-21."
     if isinstance(exc, StoreUnavailableError):
-        return "The news archive is unavailable right now. Please try again in a moment."
+        return "The archive is not reachable right now. Please try again in a moment."
     if isinstance(exc, ModelMismatchError):
         return "The index was built with a different embedding model; an admin needs to rebuild it."
     return said or "That did not work."

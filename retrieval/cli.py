@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import os
 import sys
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,7 +22,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .config import ASK_PASSAGES, RetrievalSettings
-from .errors import NewsdeskError
+from .errors import (
+    ArticleError,
+    DateError,
+    IndexBusyError,
+    LLMUnavailableError,
+    ModelMismatchError,
+    NewsdeskError,
+    NotFoundError,
+    QuestionError,
+    StoreUnavailableError,
+)
 from .models import Answer, Citation, Summary
 
 app = typer.Typer(help="Newsdesk: cited answers from a news archive, offline.", no_args_is_help=True,
@@ -35,11 +49,25 @@ Batch = Annotated[Optional[Path], typer.Option("--batch", exists=True, dir_okay=
                                                 help="A file of questions: one a line, or JSON lines with 'question' and optional 'as_of'.")]
 
 
+# Exit codes: 1 a failure (the message says which), 2 a usage error, 3 another index run is
+# writing and --no-wait was given.
+EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
+_KINDS = [(StoreUnavailableError, "store_unavailable"), (QuestionError, "question"), (NotFoundError, "not_found"),
+          (DateError, "date"), (IndexBusyError, "busy"), (ModelMismatchError, "model_mismatch"),
+          (ArticleError, "article"), (LLMUnavailableError, "llm_unavailable")]
+
+
+def error_kind(exc: NewsdeskError) -> str:
+    """The `kind` of an error in --json output: a stable word for scripts to branch on."""
+    return next((kind for cls, kind in _KINDS if isinstance(exc, cls)), "error")
+
+
 class State:
     """Settings read once for the whole command; the Newsdesk is built on first use."""
 
-    def __init__(self, settings: RetrievalSettings):
+    def __init__(self, settings: RetrievalSettings, debug: bool = False):
         self.settings = settings
+        self.debug = debug
         self._desk = None
 
     @property
@@ -55,9 +83,26 @@ def _state(ctx: typer.Context) -> State:
     return ctx.obj
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/] {escape(message)}")
+def _fail(message: str, code: int = EXIT_FAILED, *, as_json: bool = False, kind: str = "error") -> None:
+    """One line on stderr (or, with --json, one JSON object on stdout) and a non-zero exit."""
+    if as_json:
+        print(json.dumps({"error": message, "kind": kind}, ensure_ascii=False), flush=True)
+    else:
+        err.print(f"[red]error:[/] {escape(message)}")
     raise typer.Exit(code)
+
+
+@contextmanager
+def reported(ctx: typer.Context, as_json: bool = False):
+    """Expected failures (the store down, a bad question, a busy index) end the command with
+    their one-line message; the traceback only with --debug or LOG_LEVEL=DEBUG."""
+    try:
+        yield
+    except NewsdeskError as exc:
+        if ctx.obj is not None and ctx.obj.debug:
+            traceback.print_exc()
+        _fail(str(exc), EXIT_BUSY if isinstance(exc, IndexBusyError) else EXIT_FAILED,
+              as_json=as_json, kind=error_kind(exc))
 
 
 def _date(value: str | None, name: str = "--as-of") -> dt.date | None:
@@ -66,13 +111,17 @@ def _date(value: str | None, name: str = "--as-of") -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        _fail(f"{name} must be a date like 2023-12-21, not {value!r}", 2)
+        raise DateError(f"{name} must be a date like 2023-12-21, not {value!r}") from None
 
 
 @app.callback()
-def main(ctx: typer.Context, data_dir: DataDir = None) -> None:
+def main(ctx: typer.Context, data_dir: DataDir = None,
+         debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False) -> None:
     overrides = {"newsdesk_data_dir": data_dir} if data_dir else {}
-    ctx.obj = State(RetrievalSettings(**overrides))
+    debug = debug or os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
+    # Libraries' own warnings (chromadb's, httpx's) would repeat the one line we print.
+    logging.basicConfig(level=logging.DEBUG if debug else logging.CRITICAL)
+    ctx.obj = State(RetrievalSettings(**overrides), debug)
 
 
 def _sources_text(citations: list[Citation]) -> str:
@@ -128,38 +177,47 @@ def _run_batch(path: Path, run) -> None:
         print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
-def _one_or_batch(text: str | None, as_of: str | None, batch: Path | None, what: str, run, to_json):
+def _one_or_batch(text: str | None, as_of: str | None, batch: Path | None, what: str, run, to_json,
+                  as_json: bool = False):
     """`run(text, as_of)` once, or for every line of `batch` (printing JSON lines); None after a batch."""
     if batch:
         _run_batch(batch, lambda q, d: to_json(run(q, d)))
         return None
     if text is None:
-        _fail(f"give {what}, or --batch FILE", 2)
+        _fail(f"give {what}, or --batch FILE", EXIT_USAGE, as_json=as_json, kind="usage")
     try:
-        return run(text, _date(as_of))
-    except NewsdeskError as exc:
-        _fail(str(exc))
+        date = _date(as_of)
+    except DateError as exc:
+        _fail(str(exc), EXIT_USAGE, as_json=as_json, kind="usage")
+    return run(text, date)
 
 
 @app.command()
 def index(ctx: typer.Context,
           paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .md, .html, .jsonl, .jsonl.gz).")],
           prune: Annotated[bool, typer.Option("--prune", help="Delete indexed articles whose files are gone.")] = False,
+          no_wait: Annotated[bool, typer.Option("--no-wait", help="If another index run is writing, exit (status 3) "
+                                                "instead of waiting for it.")] = False,
           as_json: Json = False) -> None:
-    """Index articles incrementally: only new or changed articles are embedded."""
-    desk = _state(ctx).desk
-    try:
+    """Index articles incrementally: only new or changed articles are embedded.
+
+    A run that was interrupted (even by kill -9) is repaired by the next one: an article is
+    always wholly its old or its new version."""
+    with reported(ctx, as_json):
+        desk = _state(ctx).desk
         with Progress(TextColumn("Embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                       TimeRemainingColumn(), console=err, transient=True, disable=as_json) as bar:
             task = bar.add_task("embed", total=None)
-            report = desk.index(paths, prune=prune, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    except NewsdeskError as exc:
-        _fail(str(exc))
+            report = desk.index(paths, prune=prune, wait=not no_wait, on_wait=_say_waiting,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         for where, reason in report.failures:
             err.print(f"[yellow]skipped[/] {escape(where)}: {escape(reason)}")
+        if report.repaired:
+            err.print(f"repaired {report.repaired} article{'' if report.repaired == 1 else 's'} "
+                      "left half-written by an interrupted run")
         summary = (f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
                    f"deleted {report.deleted}, failed {report.failed}")
         out.print(summary if report.changed or report.failed else f"Nothing changed ({summary}).")
@@ -167,13 +225,35 @@ def index(ctx: typer.Context,
         raise typer.Exit(1)
 
 
+def _say_waiting() -> None:
+    err.print("another index run is writing; waiting…")
+
+
+@app.command()
+def check(ctx: typer.Context, as_json: Json = False) -> None:
+    """Verify the index against its article records and repair what interrupted runs left."""
+    with reported(ctx, as_json):
+        report = _state(ctx).desk.check(wait=True, on_wait=_say_waiting)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    discarded = sum(report.discarded.values())
+    out.print(f"{report.articles} articles, {report.chunks} chunks; discarded {discarded} chunks of "
+              f"{len(report.discarded)} unfinished versions; {report.tombstones} unfinished deletions finished")
+    for doc_id in report.broken:
+        err.print(f"[yellow]removed[/] {escape(doc_id)}: chunks were missing; index its file again")
+    for doc_id in report.mixed:
+        err.print(f"[yellow]mixed[/] {escape(doc_id)}: old and new chunks from an interrupted run; index its file again")
+
+
 @app.command()
 def ask(ctx: typer.Context, question: Annotated[Optional[str], typer.Argument(help="Your question.")] = None,
         k: K = ASK_PASSAGES, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
     """Answer a question with quotes from the indexed articles, each cited."""
-    desk = _state(ctx).desk
-    answer = _one_or_batch(question, as_of, batch, "a question", lambda q, d: desk.ask(q, k=k, as_of=d),
-                           lambda a: a.to_dict())
+    with reported(ctx, as_json):
+        desk = _state(ctx).desk
+        answer = _one_or_batch(question, as_of, batch, "a question", lambda q, d: desk.ask(q, k=k, as_of=d),
+                               lambda a: a.to_dict(), as_json)
     if answer is None:
         return
     if as_json:
@@ -193,9 +273,10 @@ def _search_result(query: str, passages) -> dict:
 def search(ctx: typer.Context, query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
            k: K = 10, as_of: AsOf = None, batch: Batch = None, as_json: Json = False) -> None:
     """Show the passages that best match a query, best first."""
-    desk = _state(ctx).desk
-    found = _one_or_batch(query, as_of, batch, "a query", lambda q, d: (q, desk.search(q, k=k, as_of=d)),
-                          lambda result: _search_result(*result))
+    with reported(ctx, as_json):
+        desk = _state(ctx).desk
+        found = _one_or_batch(query, as_of, batch, "a query", lambda q, d: (q, desk.search(q, k=k, as_of=d)),
+                              lambda result: _search_result(*result), as_json)
     if found is None:
         return
     passages = found[1]
@@ -219,19 +300,21 @@ def summary(ctx: typer.Context,
     """Summarise an article, a topic, or what happened between two dates, with citations."""
     chosen = [name for name, value in (("--article", article), ("--topic", topic), ("--since", since)) if value]
     if len(chosen) != 1:
-        _fail("give exactly one of --article, --topic or --since", 2)
+        _fail("give exactly one of --article, --topic or --since", EXIT_USAGE, as_json=as_json, kind="usage")
     if until and not since:
-        _fail("--until goes with --since", 2)
-    desk = _state(ctx).desk
+        _fail("--until goes with --since", EXIT_USAGE, as_json=as_json, kind="usage")
     try:
+        period = (_date(since, "--since"), _date(until, "--until")) if since else None
+    except DateError as exc:
+        _fail(str(exc), EXIT_USAGE, as_json=as_json, kind="usage")
+    with reported(ctx, as_json):
+        desk = _state(ctx).desk
         if article:
             result = desk.summarize_article(article)
         elif topic:
             result = desk.summarize_topic(topic)
         else:
-            result = desk.summarize_dates(_date(since, "--since"), _date(until, "--until"))
-    except NewsdeskError as exc:
-        _fail(str(exc))
+            result = desk.summarize_dates(*period)
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -241,10 +324,8 @@ def summary(ctx: typer.Context,
 @app.command()
 def sources(ctx: typer.Context, as_json: Json = False) -> None:
     """List the indexed articles, newest first."""
-    try:
+    with reported(ctx, as_json):
         found = _state(ctx).desk.sources()
-    except NewsdeskError as exc:
-        _fail(str(exc))
     if as_json:
         print(json.dumps([s.to_dict() for s in found], ensure_ascii=False))
         return
@@ -258,7 +339,8 @@ def sources(ctx: typer.Context, as_json: Json = False) -> None:
 @app.command()
 def chat(ctx: typer.Context, k: K = ASK_PASSAGES) -> None:
     """Ask questions one after another (type 'quit' to leave); reads lines when piped."""
-    desk = _state(ctx).desk
+    with reported(ctx):
+        desk = _state(ctx).desk
     interactive = sys.stdin.isatty()
     if interactive:
         out.print("Newsdesk — ask about the indexed news. Type 'quit' to leave.")

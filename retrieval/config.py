@@ -29,6 +29,8 @@ class RetrievalSettings(BaseSettings):
     chunk_overlap: int = Field(120, ge=0)
     store_timeout_s: float = Field(15.0, gt=0, description="Seconds any one call to Chroma may take before "
                                    "the archive is reported unreachable.")
+    index_lease_s: float = Field(30.0, gt=0, description="On a Chroma server, how long a killed index run "
+                                 "keeps others from writing.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are reported and skipped.")
 
     llm_provider: Literal["none", "openai", "anthropic"] = "none"

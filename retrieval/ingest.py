@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".jsonl.gz", ".ndjson"}
 SUPPORTED = "text (.txt, .md), HTML (.html) or JSON lines (.jsonl, .jsonl.gz)"
 
+# C0 controls but tab, newline and carriage return; DEL; C1 controls. A NUL or an escape
+# sequence in an article would be printed raw in answers (and can garble a terminal).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SEED_DATE = re.compile(r"^\s*date (\S+)\s*")
 _SEED_FOOTER = re.compile(r"\n*This article originally appeared on ([^:\n]+): ([^\n]+?)\s*$")
 
@@ -42,6 +46,11 @@ def parse_date(value: object) -> dt.date | None:
         raise ValueError(f"unparseable date {text!r} (expected YYYY-MM-DD)") from None
 
 
+def clean(text: str) -> str:
+    """`text` without control characters (tabs and line breaks are kept)."""
+    return _CONTROL.sub("", text)
+
+
 def _suffix(path: Path) -> str:
     name = path.name.lower()
     return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
@@ -56,7 +65,7 @@ def _read_text(path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise ArticleError(str(path), "binary file, not text")
     try:
-        return data.decode("utf-8")
+        return clean(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ArticleError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
 
@@ -144,6 +153,7 @@ def parse_json_article(record: object, *, origin: str, line: int, fallback_id: s
     """One JSON Lines record: only ``text`` is required; other fields are kept as metadata."""
     if not isinstance(record, dict):
         raise ArticleError(origin, "expected a JSON object", line)
+    record = {k: clean(v) if isinstance(v, str) else v for k, v in record.items()}
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ArticleError(origin, "article has no text", line)
@@ -168,11 +178,13 @@ def parse_json_article(record: object, *, origin: str, line: int, fallback_id: s
 
 def read_jsonl(path: Path, *, rel: str) -> Iterator[Article | ArticleError]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    records = 0
     try:
         with opener(path, "rt", encoding="utf-8") as handle:
             for line_no, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                records += 1
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
@@ -184,6 +196,9 @@ def read_jsonl(path: Path, *, rel: str) -> Iterator[Article | ArticleError]:
                     yield exc
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         yield ArticleError(str(path), f"cannot read: {exc}")
+        return
+    if records == 0:
+        yield ArticleError(str(path), "file has no articles (it is empty)")
 
 
 def read_file(path: Path, *, rel: str) -> Iterator[Article | ArticleError]:
@@ -221,11 +236,36 @@ def iter_articles(paths: list[Path]) -> Iterator[Article | ArticleError]:
         if root.is_file():
             yield from read_file(root, rel=root.name)
             continue
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            if any(part.startswith(".") for part in path.relative_to(root).parts):
-                continue  # hidden files and folders (.git, editor swap files)
-            if is_article_file(path):
+        for path in _walk(root, root, {os.path.realpath(root)}):
+            if isinstance(path, ArticleError):
+                yield path
+            elif is_article_file(path):
                 yield from read_file(path, rel=path.relative_to(root).as_posix())
             else:
                 yield ArticleError(str(path), f"not an article file type ({_suffix(path) or 'no extension'}); "
                                               f"use {SUPPORTED}")
+
+
+def _walk(root: Path, folder: Path, seen: set[str]) -> Iterator[Path | ArticleError]:
+    """The files under `folder`, sorted, hidden ones skipped. A linked folder is followed once:
+    a link back to a folder already read (a loop, or a second way in) is reported, never
+    followed again; a broken link is reported."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        yield ArticleError(str(folder), f"cannot read the folder: {exc.strerror or exc}")
+        return
+    for path in entries:
+        if path.name.startswith("."):
+            continue  # hidden files and folders (.git, editor swap files)
+        if path.is_symlink() and not path.exists():
+            yield ArticleError(str(path), "broken or looping symbolic link")
+        elif path.is_dir():
+            real = os.path.realpath(path)
+            if real in seen:
+                yield ArticleError(str(path), "symbolic link to a folder already read (a loop?); not followed")
+                continue
+            seen.add(real)
+            yield from _walk(root, path, seen)
+        elif path.is_file():
+            yield path

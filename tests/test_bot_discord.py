@@ -529,7 +529,7 @@ async def test_a_failing_reindex_says_why(fake_bot, fake_newsdesk):
         lambda: (m := fake.interaction_messages(ix)) and m[0]["content"].startswith("Reindex failed") and m
     )
     assert final["content"] == (
-        "Reindex failed: The news archive is unavailable right now. Please try again in a moment."
+        "Reindex failed: The archive is not reachable right now. Please try again in a moment."
     )
     # and the next one may start
     fake_newsdesk.index_error = None

@@ -38,7 +38,7 @@ from .models import Answer, Citation, Summary
 app = typer.Typer(help="Newsdesk: cited answers from a news archive, offline.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", envvar="NEWSDESK_DATA_DIR",
                                                   help="Where the index lives (default ./data).")]

@@ -251,7 +251,8 @@ def _walk(root: Path, folder: Path, seen: set[str]) -> Iterator[Path | ArticleEr
     a link back to a folder already read (a loop, or a second way in) is reported, never
     followed again; a broken link is reported."""
     try:
-        entries = sorted(folder.iterdir())
+        # Real entries before links, so that a folder is read under its own name when it can be.
+        entries = sorted(folder.iterdir(), key=lambda p: (p.is_symlink(), p))
     except OSError as exc:
         yield ArticleError(str(folder), f"cannot read the folder: {exc.strerror or exc}")
         return

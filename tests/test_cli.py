@@ -116,6 +116,22 @@ def test_index_with_failures_exits_1(tmp_path, data_dir):
 
 
 def test_every_command_has_help():
-    for command in ("index", "ask", "search", "summary", "sources", "chat"):
+    for command in ("index", "check", "ask", "search", "summary", "sources", "chat"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_a_rejected_question_with_json_is_a_json_error(data_dir):
+    result = cli(data_dir, "ask", "   ", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"error": "Please ask a question, e.g. “which border crossings closed?”",
+                                         "kind": "question"}
+    missing = cli(data_dir, "summary", "--article", "no-such-article", "--json")
+    assert missing.exit_code == 1 and json.loads(missing.stdout)["kind"] == "not_found"
+
+
+def test_check_on_a_sound_index_repairs_nothing(data_dir):
+    result = cli(data_dir, "check", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"articles": 1, "chunks": 3, "discarded_chunks": 0, "discarded_articles": [],
+                                         "broken": [], "mixed": [], "tombstones": 0}

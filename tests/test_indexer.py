@@ -238,3 +238,76 @@ def test_searches_during_this_process_own_index_run_start_no_rebuild(hash_desk, 
     hash_desk.index([folder], progress=progress)
     assert seen and all(hits == [] for hits in seen)  # the copy from before the run, untouched meanwhile
     assert [cid for cid, _ in hash_desk.lexical_index().search("second", 5)] == ["second.md#0"]  # swapped at its end
+
+
+def write_legacy(desk, doc_id: str, texts: list[str], doc_hash: str) -> None:
+    """Chunks as the code before article versions wrote them: no `version`, no record."""
+    metas = [{"doc_id": doc_id, "doc_hash": doc_hash, "origin": f"/gone/{doc_id}", "title": "", "source": "",
+              "date": "", "date_num": 0, "url": "", "start": i, "end": i + 1} for i in range(len(texts))]
+    desk.store.add([f"{doc_id}#{i}" for i in range(len(texts))], texts,
+                   desk.embeddings.embed_documents(texts), metas)
+
+
+def test_an_index_built_before_versions_is_served_and_trusted_without_re_embedding(hash_desk, seed_copy):
+    from retrieval.indexer import article_hash
+    from retrieval.ingest import read_file
+
+    [article] = read_file(seed_copy / SEED_ID, rel=SEED_ID)
+    chunks = hash_desk.chunker.split(article)
+    metas = [{"doc_id": SEED_ID, "doc_hash": article_hash(article), "origin": article.origin, "title": article.title,
+              "source": article.source, "date": article.date.isoformat(), "date_num": 20231221, "url": "",
+              "start": c.start, "end": c.end} for c in chunks]
+    hash_desk.store.add([c.id for c in chunks], [c.text for c in chunks],
+                        hash_desk.embeddings.embed_documents([f"{article.title}\n{c.text}" for c in chunks]), metas)
+    assert [s.doc_id for s in hash_desk.sources()] == [SEED_ID]
+    report = hash_desk.index([seed_copy])
+    assert counts(report) == (0, 0, 1, 0, 0) and report.chunks_embedded == 0
+    assert chunk_ids(hash_desk) == [f"{SEED_ID}#0", f"{SEED_ID}#1", f"{SEED_ID}#2"]
+    assert hash_desk.store.records() == {}  # nothing was migrated: the old chunks are read as they are
+
+
+def test_an_article_left_mixed_by_the_old_code_is_rewritten_whole(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "ferry.md", paragraphs=2)
+    # What an interrupted update did before versions: new chunks over #0, #1, old #2..#4 left.
+    write_legacy(hash_desk, "ferry.md", ["new 0", "new 1", "old 2", "old 3", "old 4"], "new-hash")
+    hash_desk.store.add(["ferry.md#2"], ["old 2"], hash_desk.embeddings.embed_documents(["old 2"]),
+                        [{"doc_id": "ferry.md", "doc_hash": "old-hash", "origin": str(folder / "ferry.md"),
+                          "start": 2, "end": 3}])
+    assert hash_desk.check().mixed == ["ferry.md"]
+    assert counts(hash_desk.index([folder])) == (0, 1, 0, 0, 0)
+    texts = [c.text for c in hash_desk.store.chunks_of("ferry.md")]
+    assert len(texts) == 2 and all("Paragraph" in t for t in texts)
+    assert len(chunk_ids(hash_desk)) == 2
+
+
+def test_check_discards_an_unfinished_version_and_finishes_a_deletion(hash_desk, tmp_path):
+    from retrieval.store import TOMBSTONE
+
+    folder = indexed_story_folder(hash_desk, tmp_path)
+    write_legacy(hash_desk, "half.md", ["part 0", "part 1"], "h")
+    hash_desk.store.add(["v#0"], ["pending"], hash_desk.embeddings.embed_documents(["pending"]),
+                        [{"doc_id": "first.md", "doc_hash": "next", "version": "next", "start": 0, "end": 1}])
+    hash_desk.store.commit({"half.md": {"version": TOMBSTONE, "doc_hash": "", "chunks": 0}})
+    assert [s.doc_id for s in hash_desk.sources()] == ["first.md"]  # neither the pending chunk nor the deleted
+    report = hash_desk.check()
+    assert report.to_dict() == {"articles": 1, "chunks": 1, "discarded_chunks": 1, "discarded_articles": ["first.md"],
+                                "broken": [], "mixed": [], "tombstones": 1}
+    assert chunk_ids(hash_desk) == ["first.md#0"] and list(hash_desk.store.records()) == ["first.md"]
+    assert hash_desk.check().repaired == 0
+    assert hash_desk.index([folder]).unchanged == 1
+
+
+def test_an_article_over_the_size_limit_is_reported_and_its_indexed_version_kept(tmp_path):
+    desk = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64", max_article_chars=2000)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "ferry.md", paragraphs=2)
+    desk.index([folder])
+    size = len(write_story(folder, "ferry.md", paragraphs=6).read_text().split("---\n", 2)[2].strip())
+    report = desk.index([folder], prune=True)
+    assert counts(report) == (0, 0, 0, 0, 1)
+    assert report.failures == [(str(folder / "ferry.md"), f"article is {size:,} characters long, over the limit "
+                                                           "of 2,000 (MAX_ARTICLE_CHARS); skipped")]
+    assert [s.chunks for s in desk.sources()] == [2]

@@ -102,3 +102,48 @@ def test_bad_files_are_named_with_reasons_and_good_ones_kept(tmp_path):
 def test_missing_path_is_reported(tmp_path):
     _, errors = read_all([tmp_path / "nope"])
     assert [(Path(e.origin).name, e.reason) for e in errors] == [("nope", "no such file or folder")]
+
+
+def test_empty_json_lines_files_are_reported(tmp_path):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "empty.jsonl.gz").write_bytes(b"")
+    with gzip.open(tmp_path / "blank.jsonl.gz", "wt") as handle:
+        handle.write("\n\n")
+    articles, errors = read_all([tmp_path])
+    assert articles == []
+    assert sorted((Path(e.origin).name, e.reason) for e in errors) == [
+        ("blank.jsonl.gz", "file has no articles (it is empty)"),
+        ("empty.jsonl", "file has no articles (it is empty)"),
+        ("empty.jsonl.gz", "file has no articles (it is empty)"),
+    ]
+
+
+def test_symlinked_folders_are_followed_once_and_loops_reported(tmp_path):
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "sub" / "a.md").write_text("Story a about the ferry.")
+    (elsewhere / "b.md").write_text("Story b about the ferry.")
+    (root / "linked").symlink_to(elsewhere)  # a folder outside: followed
+    (root / "sub" / "loop").symlink_to(root)  # back up: a loop
+    (root / "again").symlink_to(root / "sub")  # a second way into a folder already read
+    (root / "broken.md").symlink_to(tmp_path / "missing.md")
+    articles, errors = read_all([root])
+    assert sorted(a.id for a in articles) == ["linked/b.md", "sub/a.md"]
+    assert sorted((e.origin, e.reason) for e in errors) == [
+        (str(root / "again"), "symbolic link to a folder already read (a loop?); not followed"),
+        (str(root / "broken.md"), "broken or looping symbolic link"),
+        (str(root / "sub" / "loop"), "symbolic link to a folder already read (a loop?); not followed"),
+    ]
+    # Given the link itself: its folder is read, and the loop's way up once (sub is not read twice).
+    assert [a.id for a in read_all([root / "again"])[0]] == ["a.md", "loop/linked/b.md"]
+
+
+def test_control_characters_are_removed(tmp_path):
+    (tmp_path / "late-nul.md").write_text("x" * 9000 + "\nThe ferry\x00 sailed\x1b[31m at dawn.\tOn time.")
+    (tmp_path / "feed.jsonl").write_text(json.dumps({"id": "j", "title": "Bell\u0007", "text": "Ferry\u0000 sails."}) + "\n")
+    articles, errors = read_all([tmp_path])
+    assert errors == []
+    by_id = {a.id: a for a in articles}
+    assert by_id["late-nul.md"].text.endswith("\nThe ferry sailed[31m at dawn.\tOn time.")
+    assert (by_id["j"].title, by_id["j"].text) == ("Bell", "Ferry sails.")

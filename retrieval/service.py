@@ -85,7 +85,8 @@ class Newsdesk:
                            collection_name=settings.chroma_collection, timeout_s=timeout)
         # Writers on one data directory share a file lock; on a server, possibly from other
         # machines, a lease in the collection's records.
-        lock = LeaseWriterLock(store, ttl_s=settings.index_lease_s) if settings.chroma_host else FileWriterLock(settings.data_dir / "index.lock")
+        lock = (LeaseWriterLock(store, ttl_s=settings.index_lease_s) if settings.chroma_host
+                else FileWriterLock(settings.data_dir / "index.lock"))
         desk = cls(store, embeddings, data_dir=settings.data_dir,
                    chunker=Chunker(settings.chunk_size, settings.chunk_overlap), writer_lock=lock,
                    max_article_chars=settings.max_article_chars)

@@ -1,11 +1,8 @@
-"""The torch-free query path: ONNX vectors match sentence-transformers', answers match, and
-one-shot commands import no model stack they do not need."""
+"""The torch-free query path: ONNX vectors match sentence-transformers', and so do answers."""
 
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -18,7 +15,7 @@ from retrieval.onnx_embeddings import (
 )
 from retrieval.service import Newsdesk
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT
 
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "natural-dev" / "questions.jsonl"
 
@@ -141,54 +138,3 @@ def test_models_onnx_cannot_reproduce_stay_on_sentence_transformers(tmp_path):
     assert isinstance(embeddings.chosen, LazyEmbeddings)  # chosen without loading anything
     assert not (tmp_path / "export").exists()
     assert isinstance(ModelEmbeddings("all-MiniLM-L6-v2", tmp_path / "export", backend="torch").chosen, LazyEmbeddings)
-
-
-# -- one-shot commands, each in a fresh process -----------------------------------------------
-MODEL_STACK = {"torch", "sentence_transformers", "transformers"}
-RUNTIME = {"onnxruntime", "tokenizers"}
-
-# Runs the CLI and reports which top-level packages the process imported, whatever it exits with.
-WRAPPER = """
-import atexit, json, sys
-atexit.register(lambda: print("MODULES " + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr))
-from retrieval.cli import app
-sys.argv = ["newsdesk", *sys.argv[1:]]
-app()
-"""
-
-
-def run_cli(data_dir, *args) -> tuple[subprocess.CompletedProcess, set[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NEWSDESK_DATA_DIR": str(data_dir),
-           "CHROMA_HOST": "", "EMBEDDING_BACKEND": "auto", "LLM_PROVIDER": "none"}
-    done = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=data_dir, env=env, capture_output=True,
-                          text=True, timeout=300)
-    line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
-    return done, set(json.loads(line.removeprefix("MODULES ")))
-
-
-def test_ask_in_a_fresh_process_imports_no_torch_and_answers_as_torch_does(seed_desk, onnx_desk):
-    done, modules = run_cli(onnx_desk.data_dir, "ask", "Which crossings closed?", "--json")
-    assert done.returncode == 0, done.stderr
-    assert modules & MODEL_STACK == set() and RUNTIME <= modules
-    payload = json.loads(done.stdout)
-    expected = seed_desk.ask("Which crossings closed?")
-    assert (payload["answer"], [c["quote"] for c in payload["citations"]]) == (
-        expected.text, [c.quote for c in expected.citations])
-    assert done.stderr.startswith("MODULES "), "no warning: the export was found"
-
-
-@pytest.mark.parametrize("args", [["search", "Eagle Pass"], ["summary", "--topic", "border crossings"],
-                                  ["index", str(SEEDS)]])
-def test_search_summary_and_a_no_op_index_import_no_torch(onnx_desk, args):
-    done, modules = run_cli(onnx_desk.data_dir, *args)
-    assert done.returncode == 0, done.stderr
-    assert modules & MODEL_STACK == set()
-
-
-@pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["sources"]])
-def test_listing_commands_import_no_model_and_no_bm25(onnx_desk, args):
-    done, modules = run_cli(onnx_desk.data_dir, *args)
-    assert done.returncode == 0, done.stderr
-    assert modules & (MODEL_STACK | RUNTIME) == set()
-    if args[-1] == "--help":
-        assert modules & {"chromadb", "langchain_core", "numpy"} == set()

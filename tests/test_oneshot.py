@@ -27,11 +27,15 @@ app()
 """
 
 
+def fresh_env(data_dir) -> dict[str, str]:
+    """This tree first on the path, the data directory given, the defaults for the rest."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NEWSDESK_DATA_DIR": str(data_dir),
+            "CHROMA_HOST": "", "EMBEDDING_BACKEND": "auto", "LLM_PROVIDER": "none"}
+
+
 def run_cli(data_dir, *args) -> tuple[subprocess.CompletedProcess, set[str]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "NEWSDESK_DATA_DIR": str(data_dir),
-           "CHROMA_HOST": "", "EMBEDDING_BACKEND": "auto", "LLM_PROVIDER": "none"}
-    done = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=data_dir, env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=data_dir, env=fresh_env(data_dir),
+                          capture_output=True, text=True, timeout=300)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
     return done, set(json.loads(line.removeprefix("MODULES ")))
 
@@ -66,3 +70,27 @@ def test_listing_commands_import_no_model_and_no_bm25(onnx_desk, args):
 
 def test_the_copied_stopwords_are_bm25s_own():
     assert STOPWORDS_EN == bm25s.stopwords.STOPWORDS_EN
+
+
+# What `python -m bot` does before and while answering: build the Newsdesk from the settings,
+# warm up (a search), then answer; the Discord connection itself is left out.
+BOT = """
+import json, sys
+import bot.__main__
+from bot.client import NewsdeskBot
+from retrieval.config import RetrievalSettings
+from retrieval.service import Newsdesk
+desk = Newsdesk.from_settings(RetrievalSettings())
+desk.search("warm up", k=1)
+answer = desk.ask("Which crossings closed?")
+print(json.dumps({"answer": answer.text, "modules": sorted({m.split('.')[0] for m in sys.modules})}))
+"""
+
+
+def test_the_bots_answer_path_imports_no_torch(seed_desk, onnx_desk):
+    done = subprocess.run([sys.executable, "-c", BOT], cwd=onnx_desk.data_dir, env=fresh_env(onnx_desk.data_dir),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert "discord" in result["modules"] and MODEL_STACK & set(result["modules"]) == set()
+    assert result["answer"] == seed_desk.ask("Which crossings closed?").text

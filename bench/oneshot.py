@@ -8,7 +8,7 @@ so what matters is process start to answer. Each round runs `newsdesk --help`, `
 `ask` through the ONNX export (the default) and `ask` with EMBEDDING_BACKEND=torch
 (sentence-transformers, the path before the export existed), interleaved so that load on a
 shared machine falls on all alike; it prints the median, min and max wall time and peak RSS
-(`os.wait4`'s rusage of that one child). Then it checks `python -X importtime` for the ONNX
+(the child's own high-water mark, VmHWM). Then it checks `python -X importtime` for the ONNX
 `ask` (torch and sentence_transformers must not appear) and that both paths give the same
 answer and citations.
 """
@@ -28,7 +28,12 @@ from typing import Annotated
 import typer
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "import sys; from retrieval.cli import app; sys.argv[0] = 'newsdesk'; app()"
+# The CLI, reporting its peak RSS at exit. VmHWM, not wait4's ru_maxrss: Linux carries a
+# forked child's pre-exec peak (this process's) into ru_maxrss, which would floor small figures.
+PEAK = "PEAK_RSS_KB"
+CLI = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('\\n" + PEAK + " ' + next("
+       "l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')) + '\\n')); "
+       "from retrieval.cli import app; sys.argv[0] = 'newsdesk'; app()")
 HEAVY = ("torch", "sentence_transformers", "transformers")
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -41,18 +46,14 @@ def environment(data_dir: Path, backend: str = "auto") -> dict[str, str]:
 
 def timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str, str]:
     """(wall seconds, peak RSS in MB, stdout, stderr) of one fresh process."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, cwd=cwd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN keeps a running max)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if proc.returncode:
-        raise SystemExit(f"`newsdesk {' '.join(args)}` failed ({proc.returncode}):\n{stderr}")
-    return wall, usage.ru_maxrss / 1024, stdout, stderr
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CLI, *args], env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    stdout, stderr = done.stdout, done.stderr
+    if done.returncode:
+        raise SystemExit(f"`newsdesk {' '.join(args)}` failed ({done.returncode}):\n{stderr}")
+    peak = next(line.split()[1] for line in reversed(stderr.splitlines()) if line.startswith(PEAK))
+    return wall, int(peak) / 1024, stdout, stderr
 
 
 def imported(args: list[str], env: dict[str, str], cwd: Path) -> tuple[list[str], list[tuple[float, str]]]:

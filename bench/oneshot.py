@@ -7,7 +7,8 @@ A person at a terminal, a cron job or a chat-ops hook starts a new process for e
 so what matters is process start to answer. Each round runs `newsdesk --help`, `sources`,
 `ask` through the ONNX export (the default) and `ask` with EMBEDDING_BACKEND=torch
 (sentence-transformers, the path before the export existed), interleaved so that load on a
-shared machine falls on all alike; it prints the median, min and max wall time and peak RSS
+shared machine falls on all alike, and what the bot does before it connects (import it,
+build the Newsdesk, warm up with a search) both ways; it prints the median, min and max wall time and peak RSS
 (the child's own high-water mark, VmHWM). Then it checks `python -X importtime` for the ONNX
 `ask` (torch and sentence_transformers must not appear) and that both paths give the same
 answer and citations.
@@ -34,6 +35,11 @@ PEAK = "PEAK_RSS_KB"
 CLI = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('\\n" + PEAK + " ' + next("
        "l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')) + '\\n')); "
        "from retrieval.cli import app; sys.argv[0] = 'newsdesk'; app()")
+# What `python -m bot` does before it connects: import the bot, build the Newsdesk, warm up.
+BOT = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('\\n" + PEAK + " ' + next("
+       "l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')) + '\\n')); "
+       "import bot.__main__; from retrieval.config import RetrievalSettings; from retrieval.service import Newsdesk; "
+       "Newsdesk.from_settings(RetrievalSettings()).search('warm up', k=1)")
 HEAVY = ("torch", "sentence_transformers", "transformers")
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -44,10 +50,10 @@ def environment(data_dir: Path, backend: str = "auto") -> dict[str, str]:
             "EMBEDDING_BACKEND": backend, "CHROMA_HOST": "", "LLM_PROVIDER": "none"}
 
 
-def timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str, str]:
+def timed(args: list[str], env: dict[str, str], cwd: Path, program: str = CLI) -> tuple[float, float, str, str]:
     """(wall seconds, peak RSS in MB, stdout, stderr) of one fresh process."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CLI, *args], env=env, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", program, *args], env=env, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - started
     stdout, stderr = done.stdout, done.stderr
     if done.returncode:
@@ -84,24 +90,25 @@ def main(rounds: Annotated[int, typer.Option(min=1, help="Times each command run
         wall, rss, *_ = timed(["index", str(seeds)], onnx, Path(tmp))
         print(f"index again (nothing changed): {wall:.2f} s, {rss:.0f} MB")
 
-        commands = {"--help": (["--help"], onnx), "sources": (["sources"], onnx),
-                    "ask (onnx)": (["ask", question, "--json"], onnx),
-                    "ask (torch)": (["ask", question, "--json"], torch)}
+        commands = {"--help": (["--help"], onnx, CLI), "sources": (["sources"], onnx, CLI),
+                    "ask (onnx)": (["ask", question, "--json"], onnx, CLI),
+                    "ask (torch)": (["ask", question, "--json"], torch, CLI),
+                    "bot warm (onnx)": ([], onnx, BOT), "bot warm (torch)": ([], torch, BOT)}
         results: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
         answers: dict[str, dict] = {}
         for _ in range(rounds):
-            for label, (args, env) in commands.items():
-                wall, rss, out, _ = timed(args, env, Path(tmp))
+            for label, (args, env, program) in commands.items():
+                wall, rss, out, _ = timed(args, env, Path(tmp), program)
                 results[label].append((wall, rss))
                 if label.startswith("ask"):
                     answers[label] = json.loads(out)
 
         print(f"\n{rounds} rounds, interleaved; {os.cpu_count()} CPUs, load average "
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        print(f"{'command':<14} {'wall median':>11} {'min':>6} {'max':>6} {'peak RSS median':>16} {'max':>6}")
+        print(f"{'command':<16} {'wall median':>11} {'min':>6} {'max':>6} {'peak RSS median':>16} {'max':>6}")
         for label, runs in results.items():
             walls, peaks = [w for w, _ in runs], [r for _, r in runs]
-            print(f"{label:<14} {statistics.median(walls):>9.2f} s {min(walls):>6.2f} {max(walls):>6.2f} "
+            print(f"{label:<16} {statistics.median(walls):>9.2f} s {min(walls):>6.2f} {max(walls):>6.2f} "
                   f"{statistics.median(peaks):>13.0f} MB {max(peaks):>6.0f}")
 
         names, costs = imported(["ask", question], onnx, Path(tmp))

@@ -85,11 +85,12 @@ class ModelEmbeddings(Embeddings):
     """The configured model, through ONNX Runtime when an export of its current weights is in
     `export_dir`, else through sentence-transformers. The choice is made on first use, once.
 
-    Without an export, torch is loaded (one log line says so) and the model exported to
-    `export_dir` before the first embedding (~6 s, less than importing sentence-transformers),
-    so this process and every later one embed the same way, through ONNX; when exporting fails (a read-only data directory, a model ONNX
-    cannot reproduce), the process keeps sentence-transformers. `backend="torch"` always
-    uses sentence-transformers (the baseline the benchmarks compare with).
+    Without an export, torch (not sentence-transformers) is loaded, one log line says so, and
+    the model is exported to `export_dir` before the first embedding (~6 s, less than
+    importing sentence-transformers): this process and every later one then embed the same
+    way, through ONNX. When exporting fails (a read-only data directory) or cannot reproduce
+    the model (another pooling), the process keeps sentence-transformers. `backend="torch"`
+    always uses sentence-transformers (the baseline the benchmarks compare with).
     """
 
     def __init__(self, model_name: str, export_dir: Path | None, *, backend: Backend = "auto", batch_size: int = 32):

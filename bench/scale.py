@@ -93,25 +93,27 @@ class CostedQueries(Embeddings):
 
 
 def synthetic_articles(chunks_wanted: int, seed: int = 14):
-    """Articles of ~3,000 characters (~4-5 chunks) until about `chunks_wanted` chunks."""
+    """Articles of ~3,700 characters (~6 chunks) until about `chunks_wanted` chunks."""
     rng = np.random.default_rng(seed)
-    syllables = ["ba", "ko", "ri", "tan", "mel", "sor", "vi", "den", "lu", "par", "gon", "es", "tri", "al", "mo", "zen"]
-    vocab = sorted({"".join(rng.choice(syllables, size=rng.integers(2, 5))) for _ in range(60000)})
-    names = [w.capitalize() for w in rng.choice(vocab, size=4000, replace=False)]
-    zipf = 1.0 / np.arange(1, len(vocab) + 1) ** 1.1
-    zipf /= zipf.sum()
+    syllables = np.array(["ba", "ko", "ri", "tan", "mel", "sor", "vi", "den", "lu", "par", "gon", "es", "tri", "al",
+                          "mo", "zen"])
+    vocab = rng.permutation(sorted({"".join(rng.choice(syllables, size=rng.integers(2, 5))) for _ in range(60000)}))
+    names = np.array([w.capitalize() for w in rng.choice(vocab, size=4000, replace=False)])
+    cdf = np.cumsum(1.0 / np.arange(1, len(vocab) + 1) ** 1.1)
+    cdf /= cdf[-1]
     start = dt.date(2021, 1, 1)
     made, n = 0, 0
     while made < chunks_wanted:
-        sentences, length = [], 0
-        while length < 3000:
-            picked = list(rng.choice(vocab, size=rng.integers(12, 30), p=zipf))
-            picked[rng.integers(len(picked))] = rng.choice(names)
+        lengths = rng.integers(12, 30, size=17)  # 17 sentences of 12-29 words
+        picked = vocab[np.searchsorted(cdf, rng.random(int(lengths.sum())))].astype(object)
+        sentences, at = [], 0
+        for length in lengths:
+            sentence = picked[at:at + length]
+            at += length
+            sentence[rng.integers(length)] = names[rng.integers(len(names))]  # one name a sentence
             if rng.random() < 0.4:
-                picked[rng.integers(len(picked))] = str(int(rng.integers(2, 5000)))
-            sentence = " ".join(picked).capitalize() + "."
-            sentences.append(sentence)
-            length += len(sentence) + 1
+                sentence[rng.integers(length)] = str(int(rng.integers(2, 5000)))  # and often a number
+            sentences.append(" ".join(sentence).capitalize() + ".")
         text = " ".join(sentences)
         made += max(1, math.ceil((len(text) - 120) / 680))
         n += 1

@@ -33,9 +33,9 @@ def fresh_env(data_dir) -> dict[str, str]:
             "CHROMA_HOST": "", "EMBEDDING_BACKEND": "auto", "LLM_PROVIDER": "none"}
 
 
-def run_cli(data_dir, *args) -> tuple[subprocess.CompletedProcess, set[str]]:
+def run_cli(data_dir, *args, stdin: str = "") -> tuple[subprocess.CompletedProcess, set[str]]:
     done = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=data_dir, env=fresh_env(data_dir),
-                          capture_output=True, text=True, timeout=300)
+                          input=stdin, capture_output=True, text=True, timeout=300)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
     return done, set(json.loads(line.removeprefix("MODULES ")))
 
@@ -49,6 +49,12 @@ def test_ask_in_a_fresh_process_imports_no_torch_and_answers_as_torch_does(seed_
     assert (payload["answer"], [c["quote"] for c in payload["citations"]]) == (
         expected.text, [c.quote for c in expected.citations])
     assert done.stderr.startswith("MODULES "), "no warning: the export was found"
+
+
+def test_chat_answers_without_torch(onnx_desk):
+    done, modules = run_cli(onnx_desk.data_dir, "chat", stdin="Which crossings closed?\n")
+    assert done.returncode == 0, done.stderr
+    assert modules & MODEL_STACK == set() and "Eagle Pass" in done.stdout
 
 
 @pytest.mark.parametrize("args", [["search", "Eagle Pass"], ["summary", "--topic", "border crossings"],

@@ -129,7 +129,7 @@ class ModelEmbeddings(Embeddings):
                 log.warning("could not export %s to ONNX (%s); embedding with sentence-transformers",
                             self.model_name, exc)
                 return torch
-        return OnnxEmbeddings(onnx_path, layout, self.batch_size)
+        return OnnxEmbeddings(onnx_path, layout)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.chosen.embed_documents(texts)

@@ -227,7 +227,11 @@ class OnnxEmbeddings(Embeddings):
     mean-pooled over the attention mask, then L2-normalised: sentence-transformers' pipeline.
     """
 
-    def __init__(self, onnx_path: Path, layout: ModelLayout, batch_size: int = 32):
+    # One text per run by default. On the 2-core machines batches of 8 or 32 embed chunks in
+    # bulk less than 10% faster (13 against 12 chunks/s), while a batch pads every text to its
+    # longest and holds the activations of all: one at a time, a one-shot `ask` peaks 10 MB
+    # lower (287 against 297 MB) and composes as fast.
+    def __init__(self, onnx_path: Path, layout: ModelLayout, batch_size: int = 1):
         self.onnx_path = onnx_path
         self.layout = layout
         self.batch_size = batch_size

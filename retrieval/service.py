@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -22,11 +22,11 @@ from .chunking import Chunker
 from .config import ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
 from .embeddings import LazyEmbeddings
-from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
+from .errors import ArticleError, DateError, IndexBusyError, NotFoundError, QuestionError
 from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .lexical import LexicalIndex, fingerprint
 from .llm_composer import article_passages, period_passages
-from .models import Answer, CheckReport, IndexReport, Passage, SourceInfo, Summary
+from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
@@ -183,13 +183,26 @@ class Newsdesk:
 
         While another process writes to the same index, wait for it (`on_wait` is called once
         first) or, without `wait`, raise IndexBusyError. `on_write` is called after each write."""
+        return self._write_run(lambda indexer: indexer.run(paths, prune=prune, progress=progress),
+                               wait=wait, on_wait=on_wait, on_write=on_write)
+
+    def index_articles(self, items: Iterable[Article | ArticleError], *, wait: bool = True,
+                       progress: Callable[[int, int], None] | None = None,
+                       on_wait: Callable[[], None] | None = None) -> IndexReport:
+        """Index articles read elsewhere (feed entries) the same way as files: one run at a
+        time, only new or changed articles embedded, nothing ever pruned."""
+        return self._write_run(lambda indexer: indexer.run_items(items, progress=progress),
+                               wait=wait, on_wait=on_wait, on_write=None)
+
+    def _write_run(self, run: Callable[[Indexer], IndexReport], *, wait: bool,
+                   on_wait: Callable[[], None] | None, on_write: WriteHook | None) -> IndexReport:
         if not self._index_lock.acquire(blocking=False):
             raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
         try:
             with self.writer_lock.hold(wait=wait, on_wait=on_wait):
                 indexer = Indexer(self.store, self.chunker, self.embeddings,
                                   max_article_chars=self.max_article_chars, on_write=on_write)
-                report = indexer.run(paths, prune=prune, progress=progress)
+                report = run(indexer)
                 if report.changed or report.repaired or self._lexical is None:
                     # A new generation tells other processes that their BM25 copies are stale.
                     changed = report.changed or report.repaired

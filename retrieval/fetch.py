@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from .config import USER_AGENT
 from .errors import FeedError
-
-USER_AGENT = "Newsdesk/0.1 feed reader (+https://github.com/newsdesk/newsdesk; polls politely, honours 304)"
 
 
 @dataclass(frozen=True)

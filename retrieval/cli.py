@@ -495,3 +495,43 @@ def watch(ctx: typer.Context,
             time.sleep(pause)
     except KeyboardInterrupt:
         out.print("Stopped.")
+
+
+# -- digests --------------------------------------------------------------------------------
+def print_digest(result) -> None:
+    about = f" on {result.topic!r}" if result.topic else ""
+    out.print(f"[bold]What's new{escape(about)} since {result.since.isoformat()}[/]")
+    if not result.stories:
+        out.print("Nothing new in the archive.")
+    for story in result.stories:
+        c = story.citation
+        out.print(f"\n[bold]{escape(c.title or c.doc_id)}[/]")
+        if c.quote:
+            out.print(f"“{escape(c.quote)}” [{c.n}]")
+        meta = ", ".join(x for x in (c.source, c.date) if x)
+        line = f"[{c.n}] {meta}" + (f" <{c.url}>" if c.url else "")
+        if story.also_in:
+            line += " · also in: " + ", ".join(sorted({o.source or o.title or o.doc_id for o in story.also_in}))
+        out.print(escape(line))
+
+
+@app.command()
+def digest(ctx: typer.Context,
+           since: Annotated[str, typer.Option("--since", help="Articles dated from this day (YYYY-MM-DD).")],
+           until: Annotated[Optional[str], typer.Option("--until", help="…up to this day (default: all).")] = None,
+           topic: Annotated[Optional[str], typer.Option("--topic", help="Only stories on this topic.")] = None,
+           as_json: Json = False) -> None:
+    """What is new since a day: stories (similar articles together), newest first, each with
+    its quoted lead sentences and its citation."""
+    try:
+        start, end = _date(since, "--since"), _date(until, "--until")
+    except DateError as exc:
+        _fail(str(exc), EXIT_USAGE, as_json=as_json, kind="usage")
+    from .digest import make_digest
+
+    with reported(ctx, as_json):
+        result = make_digest(_state(ctx).desk, start, end, topic=topic.strip() if topic else None)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_digest(result)

@@ -40,8 +40,6 @@ class RetrievalSettings(BaseSettings):
     feed_timeout_s: float = Field(20.0, gt=0, description="Seconds one feed or page request may take in all.")
     feed_max_bytes: int = Field(5_000_000, gt=0, description="Feeds and pages larger than this are refused.")
     feed_host_interval_s: float = Field(1.0, ge=0, description="The least time between two requests to one host.")
-    digest_timezone: str = Field("UTC", description="The time zone of digest times (an IANA name, e.g. "
-                                 "Europe/Paris).")
 
     llm_provider: Literal["none", "openai", "anthropic"] = "none"
     llm_model: str = ""

@@ -78,3 +78,19 @@ def test_feeds_add_list_poll_remove(tmp_path, server, model):
     sources = json.loads(cli(data, "sources", "--json").stdout)
     assert [(s["doc_id"], s["title"], s["source"]) for s in sources] == [
         ("hn-1", "Ferry timetable changes", "Harbour News")]
+
+
+def test_digest_since_a_day(tmp_path, server, model):
+    data = tmp_path / "data"
+    cli(data, "feeds", "add", server.url("/news.xml"))
+    cli(data, "feeds", "poll")
+    result = cli(data, "digest", "--since", "2024-01-01")
+    assert (result.exit_code, result.stdout) == (0, (
+        "What's new since 2024-01-01\n\n"
+        "Ferry timetable changes\n"
+        "“The winter ferry timetable starts on Monday with two fewer crossings.” [1]\n"
+        "[1] Harbour News, 2024-01-02\n"))
+    payload = json.loads(cli(data, "digest", "--since", "2024-01-03", "--json").stdout)
+    assert payload == {"since": "2024-01-03", "until": None, "topic": None, "stories": []}
+    bad = cli(data, "digest", "--since", "yesterday")
+    assert (bad.exit_code, bad.stderr) == (2, "error: --since must be a date like 2023-12-21, not 'yesterday'\n")

@@ -142,7 +142,8 @@ def _sources_text(citations: list[Citation]) -> str:
     lines = []
     for c in citations:
         meta = ", ".join(x for x in (c.source, c.date) if x)
-        lines.append(f"[{c.n}] {c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else ""))
+        lines.append(f"[{c.n}] {c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else "")
+                     + (f" · also in: {', '.join(c.also_in)}" if c.also_in else ""))
     return "\n".join(lines)
 
 

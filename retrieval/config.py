@@ -34,6 +34,8 @@ class RetrievalSettings(BaseSettings):
                                  "keeps others from writing.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are reported and skipped.")
 
+    fold_copies: bool = Field(True, description="Recognise syndicated copies at ingest: search returns a story "
+                              "once, citing its earliest publication.")
     feed_every: str = Field("30m", description="How often a feed is polled unless `feeds add --every` says "
                             "otherwise (30m, 2h, 1d; at least 1m).")
     feed_user_agent: str = Field(USER_AGENT, description="The User-Agent of every feed and page request.")

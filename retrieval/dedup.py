@@ -177,7 +177,8 @@ class CopyIndex:
 
     def _add(self, db: sqlite3.Connection, article: Article, digest: str) -> None:
         sig = signature(article.text)
-        date = article.date.isoformat() if article.date else "9999-99-99"
+        # The earliest publication is the original: a feed entry's time of day breaks ties.
+        date = str(article.extra.get("published") or (article.date.isoformat() if article.date else "9999-99-99"))
         known = self._signatures(db)
         self._leave_story(db, article.id)
         known.drop(article.id)

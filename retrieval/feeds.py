@@ -235,7 +235,8 @@ def entry_article(entry: Entry, *, feed_url: str, feed_title: str, text: str, pa
         date=date.date() if date else fetched,
         url=entry.link,
         origin=feed_origin(feed_url, entry.id or entry.link),
-        extra={k: v for k, v in (("author", entry.author), ("feed", feed_url)) if v},
+        extra={k: v for k, v in (("author", entry.author), ("feed", feed_url),
+                                 ("published", date.isoformat() if date else "")) if v},
     )
 
 

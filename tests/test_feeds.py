@@ -230,3 +230,32 @@ def test_pruning_files_keeps_articles_read_from_feeds(server, feeds, hash_desk, 
     report = hash_desk.index([seed_copy], prune=True)
     assert (report.added, report.deleted) == (1, 0)
     assert sorted(s.doc_id for s in hash_desk.sources()) == ["000_71643a21d7a48199.txt", "urn:hg:1"]
+
+
+def test_env_example_lists_every_retrieval_setting():
+    import re
+    from pathlib import Path
+
+    from retrieval.config import RetrievalSettings
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert sorted({name.upper() for name in RetrievalSettings.model_fields} - listed) == []
+
+
+def test_a_syndicated_copy_in_another_feed_is_folded_into_the_original(server, feeds, hash_desk):
+    wire = ("Flooding closed the coastal highway near Port Alder on Monday after two days of heavy rain, "
+            "stranding hundreds of drivers overnight. State crews said they expect to reopen the road by Thursday "
+            "once the water recedes and engineers have inspected two bridges. About 300 homes lost power.")
+    server.pages["/wire.xml"] = Page(rss("Wire Service", [Item("w-1", "Floods close highway", wire,
+                                                               date="2024-01-08T08:00:00Z")]), "application/rss+xml")
+    server.pages["/local.xml"] = Page(rss("Alder Daily", [
+        Item("a-1", "Highway shut by floods", "PORT ALDER (AP) — " + wire, date="2024-01-08T11:00:00Z"),
+        Item("a-2", "Market moves", "The Saturday market moves to the harbour square next month.")]),
+        "application/rss+xml")
+    feeds.add(server.url("/local.xml"), 1800, NOW.timestamp())
+    feeds.add(server.url("/wire.xml"), 1800, NOW.timestamp() + 1)
+    assert counts(poller(feeds, hash_desk).poll()) == {"local.xml": (2, 0, 0, 0), "wire.xml": (1, 0, 0, 0)}
+    assert hash_desk.copies() == {"a-1": "w-1"}
+    answer = hash_desk.ask("When will the coastal highway near Port Alder reopen?")
+    assert [(c.doc_id, c.source, c.also_in) for c in answer.citations] == [("w-1", "Wire Service", ("Alder Daily",))]

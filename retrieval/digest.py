@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .models import Citation
 from .sentences import sentence_spans
 from .store import StoredArticle, date_number
+
+if TYPE_CHECKING:
+    from .service import Newsdesk
 
 SAME_STORY = 0.8  # cosine of two articles' first chunks above which they tell one story
 LEAD_CHARS = 320  # a second lead sentence is quoted only while the quote stays under this
@@ -93,7 +97,7 @@ def group_stories(docs: list[StoredArticle], vectors: dict[str, list[float]], co
     return stories
 
 
-def make_digest(desk, since: dt.date, until: dt.date | None = None, *, topic: str | None = None,
+def make_digest(desk: Newsdesk, since: dt.date, until: dt.date | None = None, *, topic: str | None = None,
                 exclude: set[str] | None = None, max_stories: int = 15) -> Digest:
     """The digest of the articles dated from `since` to `until` (inclusive), those already in
     `exclude` (posted in an earlier digest) left out; with `topic`, only articles on it."""
@@ -113,7 +117,7 @@ def make_digest(desk, since: dt.date, until: dt.date | None = None, *, topic: st
             first_chunks[doc.doc_id] = chunks[0]
     got = store.get([c.id for c in first_chunks.values()], with_embeddings=True)
     vectors = {chunk.metadata["doc_id"]: vector for chunk, vector in got.values() if vector is not None}
-    copies = desk.copies() if hasattr(desk, "copies") else {}
+    copies = desk.copies()
     stories = []
     for group in group_stories([d for d in docs.values() if d.doc_id in first_chunks], vectors, copies):
         # The story's lead is its earliest article (the original of a wire story), cited first.

@@ -332,7 +332,7 @@ class FakeDiscord:
                     {key: v[key] for key in ("id", "type", "name", "position", "parent_id") if key in v},
                     permissions=str(p.MEMBER_PERMISSIONS))
             else:
-                given.append(p.option(k, v, type_=4 if isinstance(v, int) else 3))
+                given.append(p.option(k, v, type_=5 if isinstance(v, bool) else 4 if isinstance(v, int) else 3))
         if sub:
             given = [{"name": sub, "type": 1, "options": given}]
         data = {

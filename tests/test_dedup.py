@@ -53,3 +53,17 @@ def test_search_returns_a_story_once_and_the_answer_cites_the_original_with_its_
     answer = hash_desk.ask("When will the coastal highway reopen after the flooding?")
     assert [(c.doc_id, c.also_in) for c in answer.citations] == [("ap-1", ("Alder Daily", "Coast Times"))]
     assert answer.citations[0].to_dict()["also_in"] == ["Alder Daily", "Coast Times"]
+
+
+def test_the_sources_line_names_the_copies_in_discord_and_the_terminal():
+    from bot.formatting import citation_line
+    from retrieval.cli import _sources_text
+    from retrieval.models import Citation
+
+    c = Citation(1, "ap-1", "Floods close coastal highway", "Wire Service", "2024-01-08", "http://127.0.0.1/ap-1",
+                 "Flooding closed the coastal highway.", also_in=("Alder Daily", "Coast *Times*"))
+    assert citation_line(c) == ("[1] **Floods close coastal highway** — Wire Service, 2024-01-08 "
+                                "<http://127.0.0.1/ap-1> · also in: Alder Daily, Coast \\*Times\\*")
+    assert _sources_text([c]) == ("[1] Floods close coastal highway — Wire Service, 2024-01-08 "
+                                  "<http://127.0.0.1/ap-1> · also in: Alder Daily, Coast *Times*")
+    assert "also_in" not in Citation(2, "x", "", "", "", "", "q").to_dict()

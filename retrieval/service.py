@@ -37,6 +37,7 @@ from .writelock import FileWriterLock, LeaseWriterLock
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
+FOLD_SPARE = 4  # extra passages searched for when copies may be folded away (two articles' worth)
 
 
 def check_question(question: str) -> str:
@@ -271,7 +272,7 @@ class Newsdesk:
         if not copies:
             return self.searcher.search(query, k=k, as_of=as_of, hints=hints)
         # One story, one result: copies are dropped, their original (the same text) stays.
-        found = self.searcher.search(query, k=k + 2 * self.searcher.options.per_article, as_of=as_of, hints=hints)
+        found = self.searcher.search(query, k=k + FOLD_SPARE, as_of=as_of, hints=hints)
         return [p for p in found if p.doc_id not in copies][:k]
 
     def time_hints(self, question: str, as_of: dt.date | None) -> TimeHints:

@@ -522,8 +522,10 @@ def digest(ctx: typer.Context,
            until: Annotated[Optional[str], typer.Option("--until", help="…up to this day (default: all).")] = None,
            topic: Annotated[Optional[str], typer.Option("--topic", help="Only stories on this topic.")] = None,
            as_json: Json = False) -> None:
-    """What is new since a day: stories (similar articles together), newest first, each with
-    its quoted lead sentences and its citation."""
+    """What is new since a day, as cited stories.
+
+    Similar articles are grouped into one story, newest story first; each quotes the lead
+    sentences of its earliest article and cites it, naming the others ("also in")."""
     try:
         start, end = _date(since, "--since"), _date(until, "--until")
     except DateError as exc:

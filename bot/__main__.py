@@ -7,10 +7,13 @@ import logging
 import sys
 
 from retrieval.config import RetrievalSettings
+from retrieval.feeds import Poller
+from retrieval.feedstore import FeedStore
 from retrieval.service import Newsdesk
 
 from .client import NewsdeskBot
 from .config import BotSettings
+from .digest import DigestStore
 from .feedback import FeedbackStore
 from .logs import setup_logging
 
@@ -29,7 +32,10 @@ async def main() -> int:
     log.info("Loading the index from %s", retrieval_settings.data_dir)
     newsdesk = await asyncio.to_thread(Newsdesk.from_settings, retrieval_settings)
     feedback = FeedbackStore(retrieval_settings.data_dir / FEEDBACK_FILE)
-    async with NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=settings) as bot:
+    poller = Poller(FeedStore.in_dir(retrieval_settings.data_dir), newsdesk, retrieval_settings.feed_options())
+    digests = DigestStore.in_dir(retrieval_settings.data_dir)
+    async with NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=settings, poller=poller,
+                           digests=digests) as bot:
         await bot.start(settings.token)
     return 0
 

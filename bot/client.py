@@ -18,13 +18,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from retrieval.errors import NewsdeskError
+from retrieval.feeds import Poller, PollReport
 from retrieval.models import Answer, SourceInfo
 from retrieval.service import Newsdesk
 
 from .checks import NotAdmin, QuestionBudget, cooldown_text
 from .commands import Admin, Questions
 from .config import BotSettings
+from .digest import Digests, DigestStore, Schedule, post_due_digests, zone
 from .feedback import FeedbackStore
+from .feeds import Feeds, poll_forever, utcnow
 from .mentions import Mentions
 from .reindex import Reindexer
 from .replies import APOLOGY, friendly, notify
@@ -93,6 +96,9 @@ class NewsdeskBot(commands.Bot):
         newsdesk: Newsdesk,
         feedback: FeedbackStore,
         settings: BotSettings,
+        poller: Poller | None = None,
+        digests: DigestStore | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
         retrieval_threads: int = 4,
         **options: Any,
     ):
@@ -119,6 +125,15 @@ class NewsdeskBot(commands.Bot):
         self.reindexer = Reindexer(
             newsdesk, settings.reindex_folders, prune=settings.reindex_prune, executor=self._reindex_pool
         )
+        # Feeds (/feeds and the poll loop) and digests (/digest and the schedule loop), when given.
+        self.poller = poller
+        self.digests = digests
+        self.clock = clock  # "now" for digest schedules and feed polls; tests inject their own
+        self.timezone = zone(settings.digest_timezone)
+        self._poll_pool = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-feeds")
+        self.poll_wakeup = asyncio.Event()
+        self._loops: list[asyncio.Task] = []
+        self.digest_checks = 0  # schedule checks made since start
         self.titles: list[SourceInfo] = []  # for /summary's autocomplete
         self.titles_at = 0.0  # time.monotonic() of the last refresh
 
@@ -131,6 +146,13 @@ class NewsdeskBot(commands.Bot):
         await self.add_cog(Questions(self))
         await self.add_cog(Admin(self))
         await self.add_cog(Mentions(self))
+        if self.poller is not None:
+            await self.add_cog(Feeds(self))
+            if self.settings.feed_poll_seconds > 0:
+                self._loops.append(asyncio.create_task(poll_forever(self), name="newsdesk-feed-poll"))
+        if self.digests is not None:
+            await self.add_cog(Digests(self))
+            self._loops.append(asyncio.create_task(self._digest_loop(), name="newsdesk-digests"))
         if self.settings.warm_up:
             await self.warm_up()
             # What is loaded now (torch, transformers, the index: ~500k objects) lives as long as
@@ -234,7 +256,36 @@ class NewsdeskBot(commands.Bot):
         )
         return answer, answer_id
 
+    # -- feeds and digests -----------------------------------------------------------------
+    async def run_poll(self) -> PollReport:
+        """Poll the due feeds in the poll thread (indexing takes the index's writer lock)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._poll_pool, functools.partial(self.poller.poll, due_only=True))
+
+    def wake_poller(self) -> None:
+        """Poll now rather than at the next FEED_POLL_SECONDS (a feed was just added)."""
+        self.poll_wakeup.set()
+
+    def since(self, schedule: Schedule | None, now: dt.datetime) -> dt.date:
+        """Where a digest starts: the day of the last one, else a day (a week) before now."""
+        if schedule is not None and schedule.last_posted is not None:
+            return dt.datetime.fromtimestamp(schedule.last_posted, self.timezone).date()
+        days = 7 if schedule is not None and schedule.weekday is not None else 1
+        return (now.astimezone(self.timezone) - dt.timedelta(days=days)).date()
+
+    async def _digest_loop(self) -> None:
+        await self.wait_until_ready()
+        while not self.is_closed():
+            try:
+                await post_due_digests(self)
+            except Exception:
+                log.exception("Posting the due digests failed")
+            self.digest_checks += 1
+            await asyncio.sleep(self.settings.digest_check_seconds)
+
     async def close(self) -> None:
+        for task in self._loops:
+            task.cancel()
         await super().close()
-        for pool in (self._retrieval_pool, self._reindex_pool, self._store_pool):
+        for pool in (self._retrieval_pool, self._reindex_pool, self._store_pool, self._poll_pool):
             pool.shutdown(wait=False, cancel_futures=True)

@@ -34,6 +34,8 @@ HELP = """\
 Mention me with a question in a channel: I answer in a thread, and follow-ups in that thread build on the earlier questions.
 `/summary` summarize an `article:` (start typing a title), a `topic:`, or the news `since:`/`until:` two dates (2023-12-21).
 `/sources` what is indexed: counts, dates and titles.
+`/digest now` what is new, as cited stories; `/digest set` (admins) posts one to a channel every day or week.
+`/feeds` (admins) follow news feeds: the archive then stays current by itself.
 `/reindex` (admins) re-read the article folders. `/stats` (admins) questions, feedback and unanswered questions.
 Rate answers with 👍/👎: it shows where the archive falls short."""
 

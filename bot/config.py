@@ -61,6 +61,11 @@ class BotSettings(BaseSettings):
         "0 = no streaming, post the final answer only.",
     )
     sources_page_size: int = Field(15, ge=1, le=25, description="Titles per /sources page.")
+    feed_poll_seconds: float = Field(60.0, ge=0, description="How often the bot looks for feeds that are due "
+                                     "(each feed has its own interval); 0 = the bot polls no feeds.")
+    digest_timezone: str = Field("UTC", description="The time zone of /digest set times (an IANA name, "
+                                 "e.g. Europe/Paris).")
+    digest_check_seconds: float = Field(30.0, gt=0, description="How often the bot looks for digests that are due.")
     warm_up: bool = Field(True, description="Load the model and index before connecting, not on the first question.")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, …")
 
@@ -71,6 +76,17 @@ class BotSettings(BaseSettings):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris") from None
         return value
 
     @property

@@ -69,6 +69,8 @@ def citation_line(c: Citation) -> str:
         line += f" — {meta}"
     if c.url:
         line += f" {link(c.url)}"
+    if c.also_in:
+        line += " · also in: " + ", ".join(escape(source) for source in c.also_in)
     return line
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from .config import ASK_PASSAGES, RetrievalSettings
 from .errors import (
     ArticleError,
     DateError,
+    FeedError,
     IndexBusyError,
     LLMUnavailableError,
     ModelMismatchError,
@@ -54,7 +56,8 @@ Batch = Annotated[Optional[Path], typer.Option("--batch", exists=True, dir_okay=
 EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
 _KINDS = [(StoreUnavailableError, "store_unavailable"), (QuestionError, "question"), (NotFoundError, "not_found"),
           (DateError, "date"), (IndexBusyError, "busy"), (ModelMismatchError, "model_mismatch"),
-          (ArticleError, "article"), (LLMUnavailableError, "llm_unavailable")]
+          (ArticleError, "article"), (LLMUnavailableError, "llm_unavailable"),
+          (FeedError, "feed")]
 
 
 def error_kind(exc: NewsdeskError) -> str:
@@ -77,6 +80,17 @@ class State:
 
             self._desk = Newsdesk.from_settings(self.settings)
         return self._desk
+
+    @property
+    def feeds(self):
+        from .feedstore import FeedStore
+
+        return FeedStore.in_dir(self.settings.data_dir)
+
+    def poller(self, clock=None):
+        from .feeds import Poller, utcnow
+
+        return Poller(self.feeds, self.desk, self.settings.feed_options(), clock or utcnow)
 
 
 def _state(ctx: typer.Context) -> State:
@@ -128,7 +142,8 @@ def _sources_text(citations: list[Citation]) -> str:
     lines = []
     for c in citations:
         meta = ", ".join(x for x in (c.source, c.date) if x)
-        lines.append(f"[{c.n}] {c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else ""))
+        lines.append(f"[{c.n}] {c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else "")
+                     + (f" · also in: {', '.join(c.also_in)}" if c.also_in else ""))
     return "\n".join(lines)
 
 
@@ -363,3 +378,163 @@ def chat(ctx: typer.Context, k: K = ASK_PASSAGES) -> None:
         except NewsdeskError as exc:
             err.print(f"[yellow]{escape(str(exc))}[/]")
         out.print()
+
+
+# -- feeds ----------------------------------------------------------------------------------
+feeds_app = typer.Typer(help="Follow RSS, Atom and JSON feeds: their entries become articles.",
+                        no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@feeds_app.command("add")
+def feeds_add(ctx: typer.Context, url: Annotated[str, typer.Argument(help="The feed's URL (http or https).")],
+              every: Annotated[Optional[str], typer.Option("--every", help="How often to poll it: 30m, 2h, 1d "
+                                                           "(default FEED_EVERY, 30m).")] = None,
+              as_json: Json = False) -> None:
+    """Follow a feed; its entries are indexed at the next poll (`feeds poll`, `watch`, the bot)."""
+    from .feedstore import format_every, parse_every
+
+    with reported(ctx, as_json):
+        settings = _state(ctx).settings
+        url = url.strip()
+        if not url.lower().startswith(("http://", "https://")):
+            raise FeedError(f"{url!r} is not an http(s) URL")
+        seconds = parse_every(every or settings.feed_every)
+        info = _state(ctx).feeds.add(url, seconds, time.time())
+    if as_json:
+        print(json.dumps(info.to_dict(), ensure_ascii=False))
+    else:
+        out.print(f"Following {escape(url)}, polled every {format_every(info.every_s)}.")
+
+
+@feeds_app.command("remove")
+def feeds_remove(ctx: typer.Context, url: Annotated[str, typer.Argument(help="The feed's URL, as listed.")],
+                 as_json: Json = False) -> None:
+    """Stop following a feed; the articles read from it stay in the archive."""
+    with reported(ctx, as_json):
+        _state(ctx).feeds.remove(url.strip())
+    if as_json:
+        print(json.dumps({"removed": url.strip()}, ensure_ascii=False))
+    else:
+        out.print(f"No longer following {escape(url.strip())}; its articles stay indexed.")
+
+
+@feeds_app.command("list")
+def feeds_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """The followed feeds: title, items read, last success, last error and next poll."""
+    from .feedstore import format_every
+
+    with reported(ctx, as_json):
+        found = _state(ctx).feeds.list()
+    if as_json:
+        print(json.dumps([f.to_dict() for f in found], ensure_ascii=False))
+        return
+    if not found:
+        out.print("No feeds are followed: `newsdesk feeds add URL`.")
+    for f in found:
+        out.print(f"[bold]{escape(f.title or '(not read yet)')}[/] {escape(f.url)}")
+        out.print(f"  every {format_every(f.every_s)} · {f.items} item{'' if f.items == 1 else 's'} · "
+                  f"last success {_when(f.last_success)} · next poll {_when(f.next_poll)}")
+        if f.last_error:
+            out.print(f"  [red]last error:[/] {escape(f.last_error)}")
+
+
+def print_poll(report) -> None:
+    for r in report.feeds:
+        name = r.title or r.url
+        line = (f"{escape(name)}: added {r.added}, updated {r.updated}, unchanged {r.unchanged}, failed {r.failed}"
+                + (" (not modified)" if r.not_modified else ""))
+        out.print(line)
+        if r.error:
+            err.print(f"  [yellow]{escape(r.error)}[/]")
+    totals = report.to_dict()["total"]
+    out.print(f"total: added {totals['added']}, updated {totals['updated']}, unchanged {totals['unchanged']}, "
+              f"failed {totals['failed']}")
+
+
+@feeds_app.command("poll")
+def feeds_poll(ctx: typer.Context, as_json: Json = False) -> None:
+    """Poll every feed once now and exit (for cron); exits with status 1 if any failed."""
+    with reported(ctx, as_json):
+        report = _state(ctx).poller().poll()
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print_poll(report)
+    if report.total("failed"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def watch(ctx: typer.Context,
+          once: Annotated[bool, typer.Option("--once", help="Poll the feeds that are due, then exit.")] = False) -> None:
+    """Keep the archive current: poll each feed on its schedule until stopped (Ctrl-C)."""
+    state = _state(ctx)
+    with reported(ctx):
+        poller = state.poller()
+    if not once:
+        out.print("Watching the feeds; Ctrl-C to stop.")
+    try:
+        while True:
+            try:
+                report = poller.poll(due_only=True)
+            except NewsdeskError as exc:  # the store is down for a moment: say so, go on watching
+                err.print(f"[yellow]poll failed:[/] {escape(str(exc))}")
+            else:
+                if report.feeds:
+                    print_poll(report)
+            if once:
+                return
+            next_due = state.feeds.next_due()
+            pause = 60.0 if next_due is None else min(max(next_due - time.time(), 1.0), 60.0)
+            time.sleep(pause)
+    except KeyboardInterrupt:
+        out.print("Stopped.")
+
+
+# -- digests --------------------------------------------------------------------------------
+def print_digest(result) -> None:
+    about = f" on {result.topic!r}" if result.topic else ""
+    out.print(f"[bold]What's new{escape(about)} since {result.since.isoformat()}[/]")
+    if not result.stories:
+        out.print("Nothing new in the archive.")
+    for story in result.stories:
+        c = story.citation
+        out.print(f"\n[bold]{escape(c.title or c.doc_id)}[/]")
+        if c.quote:
+            out.print(f"“{escape(c.quote)}” [{c.n}]")
+        meta = ", ".join(x for x in (c.source, c.date) if x)
+        line = f"[{c.n}] {meta}" + (f" <{c.url}>" if c.url else "")
+        if story.also_in:
+            line += " · also in: " + ", ".join(sorted({o.source or o.title or o.doc_id for o in story.also_in}))
+        out.print(escape(line))
+
+
+@app.command()
+def digest(ctx: typer.Context,
+           since: Annotated[str, typer.Option("--since", help="Articles dated from this day (YYYY-MM-DD).")],
+           until: Annotated[Optional[str], typer.Option("--until", help="…up to this day (default: all).")] = None,
+           topic: Annotated[Optional[str], typer.Option("--topic", help="Only stories on this topic.")] = None,
+           as_json: Json = False) -> None:
+    """What is new since a day, as cited stories.
+
+    Similar articles are grouped into one story, newest story first; each quotes the lead
+    sentences of its earliest article and cites it, naming the others ("also in")."""
+    try:
+        start, end = _date(since, "--since"), _date(until, "--until")
+    except DateError as exc:
+        _fail(str(exc), EXIT_USAGE, as_json=as_json, kind="usage")
+    from .digest import make_digest
+
+    with reported(ctx, as_json):
+        result = make_digest(_state(ctx).desk, start, end, topic=topic.strip() if topic else None)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_digest(result)

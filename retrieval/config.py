@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+USER_AGENT = "Newsdesk/0.1 feed reader (+https://github.com/newsdesk/newsdesk; polls politely, honours 304)"
 ASK_PASSAGES = 8  # passages retrieved for an answer, unless a caller asks for another number
 
 
@@ -38,6 +39,15 @@ class RetrievalSettings(BaseSettings):
                                  "keeps others from writing.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are reported and skipped.")
 
+    fold_copies: bool = Field(True, description="Recognise syndicated copies at ingest: search returns a story "
+                              "once, citing its earliest publication.")
+    feed_every: str = Field("30m", description="How often a feed is polled unless `feeds add --every` says "
+                            "otherwise (30m, 2h, 1d; at least 1m).")
+    feed_user_agent: str = Field(USER_AGENT, description="The User-Agent of every feed and page request.")
+    feed_timeout_s: float = Field(20.0, gt=0, description="Seconds one feed or page request may take in all.")
+    feed_max_bytes: int = Field(5_000_000, gt=0, description="Feeds and pages larger than this are refused.")
+    feed_host_interval_s: float = Field(1.0, ge=0, description="The least time between two requests to one host.")
+
     llm_provider: Literal["none", "openai", "anthropic"] = "none"
     llm_model: str = ""
     llm_base_url: str | None = None
@@ -48,3 +58,13 @@ class RetrievalSettings(BaseSettings):
     @property
     def data_dir(self) -> Path:
         return self.newsdesk_data_dir
+
+    def feed_options(self):
+        """The feed reader's options (retrieval/feeds.py) from these settings."""
+        from .feeds import FeedOptions
+        from .feedstore import parse_every
+        from .fetch import FetchOptions
+
+        fetch = FetchOptions(user_agent=self.feed_user_agent, timeout_s=self.feed_timeout_s,
+                             max_bytes=self.feed_max_bytes, host_interval_s=self.feed_host_interval_s)
+        return FeedOptions(fetch=fetch, every_s=parse_every(self.feed_every))

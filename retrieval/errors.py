@@ -42,3 +42,7 @@ class IndexBusyError(NewsdeskError):
 
 class LLMUnavailableError(NewsdeskError):
     """The LLM did not answer in time, could not be reached, or answered with an error."""
+
+
+class FeedError(NewsdeskError):
+    """A feed (or a page it links to) could not be fetched, read or followed."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,9 @@ MAX_ARTICLE_CHARS = 1_000_000  # ~1,400 chunks, ~2 minutes of embedding: larger 
 # Bump when what is embedded or stored per chunk changes (match_text, metadata keys), so
 # caches keyed on it (the quality benchmark's) are rebuilt rather than trusted.
 INDEX_VERSION = 1
+# Article metadata beyond the fixed fields that is stored with each chunk when present
+# (a feed entry's author, the feed it came from); not part of the content hash.
+STORED_EXTRA = ("author", "feed")
 
 
 def article_hash(article: Article) -> str:
@@ -105,6 +108,12 @@ class Indexer:
         return report
 
     def run(self, paths: list[Path], *, prune: bool = False, progress: Progress | None = None) -> IndexReport:
+        return self.run_items(iter_articles(paths), prune=prune, progress=progress)
+
+    def run_items(self, items: Iterable[Article | ArticleError], *, prune: bool = False,
+                  progress: Progress | None = None) -> IndexReport:
+        """Index articles read elsewhere (a feed's entries), or the errors that stopped them;
+        `prune` only makes sense for articles read from files (see `run`)."""
         self.store.check_model()
         report = IndexReport()
         inventory = self.store.scan()
@@ -117,7 +126,7 @@ class Indexer:
         files_read: set[str] = set()
         files_failed: set[str] = set()
 
-        for item in iter_articles(paths):
+        for item in items:
             if isinstance(item, ArticleError):
                 report.failures.append((f"{item.origin}:{item.line}" if item.line else item.origin, item.reason))
                 files_failed.add(item.origin)
@@ -147,8 +156,8 @@ class Indexer:
         if prune:
             doomed = []
             for doc in stored.values():
-                if doc.doc_id in seen_ids:
-                    continue
+                if doc.doc_id in seen_ids or "://" in doc.origin:
+                    continue  # read this run, or read from a feed (retrieval/feeds.py): never a file's
                 source_file = origin_file(doc.origin)
                 if source_file in files_failed:
                     continue  # its file is broken this run: keep what we have rather than guess
@@ -227,6 +236,7 @@ class Indexer:
                 "url": p.article.url,
                 "start": c.start,
                 "end": c.end,
+                **{k: str(p.article.extra[k]) for k in STORED_EXTRA if p.article.extra.get(k)},
             }
             for p, c, _ in batch
         ]

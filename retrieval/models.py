@@ -66,6 +66,7 @@ class Citation:
     date: str
     url: str
     quote: str  # the quoted sentences of this article, joined by QUOTE_SEPARATOR
+    also_in: tuple[str, ...] = ()  # the sources of its syndicated copies (retrieval/dedup.py)
 
     @classmethod
     def of(cls, n: int, passage: Passage, quotes: Sequence[str]) -> Citation:
@@ -77,7 +78,11 @@ class Citation:
         return self.quote.split(QUOTE_SEPARATOR)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["also_in"] = list(self.also_in)
+        if not self.also_in:
+            del data["also_in"]  # the JSON contract gains the key only when there are copies
+        return data
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ entry point from settings; safe to call from worker threads while an index run g
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -21,12 +22,14 @@ from .answers import Composer, ComposerOptions
 from .chunking import Chunker
 from .config import ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
+from .dedup import CopyIndex
 from .embeddings import build_embeddings
-from .errors import DateError, IndexBusyError, NotFoundError, QuestionError
+from .errors import ArticleError, DateError, IndexBusyError, NotFoundError, QuestionError
 from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
+from .ingest import iter_articles
 from .lexical import LexicalIndex, fingerprint
 from .llm_composer import article_passages, period_passages
-from .models import Answer, CheckReport, IndexReport, Passage, SourceInfo, Summary
+from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
@@ -34,6 +37,7 @@ from .writelock import FileWriterLock, LeaseWriterLock
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
+FOLD_SPARE = 4  # extra passages searched for when copies may be folded away (two articles' worth)
 
 
 def check_question(question: str) -> str:
@@ -53,7 +57,7 @@ class Newsdesk:
                  chunker: Chunker | None = None, search_options: SearchOptions | None = None,
                  composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0,
                  writer_lock: FileWriterLock | LeaseWriterLock | None = None,
-                 max_article_chars: int = MAX_ARTICLE_CHARS):
+                 max_article_chars: int = MAX_ARTICLE_CHARS, copies: CopyIndex | None = None):
         self.store = store
         self.embeddings = embeddings
         self.data_dir = data_dir
@@ -72,6 +76,9 @@ class Newsdesk:
         self._index_lock = threading.Lock()  # one run per process; `writer_lock` across processes
         self.writer_lock = writer_lock or FileWriterLock(data_dir / "index.lock")
         self.max_article_chars = max_article_chars
+        # Syndicated copies (retrieval/dedup.py): found at ingest, folded into their original
+        # in search and named in its citation. None: every article stands alone.
+        self.copy_index = copies
 
     @classmethod
     def from_settings(cls, settings: RetrievalSettings, embeddings: Embeddings | None = None) -> Newsdesk:
@@ -90,7 +97,8 @@ class Newsdesk:
                 else FileWriterLock(settings.data_dir / "index.lock"))
         desk = cls(store, embeddings, data_dir=settings.data_dir,
                    chunker=Chunker(settings.chunk_size, settings.chunk_overlap), writer_lock=lock,
-                   max_article_chars=settings.max_article_chars)
+                   max_article_chars=settings.max_article_chars,
+                   copies=CopyIndex.in_dir(settings.data_dir) if settings.fold_copies else None)
         if settings.llm_provider != "none":
             # Optional LLM answers (retrieval/llm_composer.py): they wrap the offline
             # composer, which stays the fallback. Imported here: without an LLM, never loaded.
@@ -184,13 +192,29 @@ class Newsdesk:
 
         While another process writes to the same index, wait for it (`on_wait` is called once
         first) or, without `wait`, raise IndexBusyError. `on_write` is called after each write."""
+        return self._write_run(lambda indexer, items: indexer.run_items(items, prune=prune, progress=progress),
+                               iter_articles(paths), wait=wait, on_wait=on_wait, on_write=on_write)
+
+    def index_articles(self, items: Iterable[Article | ArticleError], *, wait: bool = True,
+                       progress: Callable[[int, int], None] | None = None,
+                       on_wait: Callable[[], None] | None = None) -> IndexReport:
+        """Index articles read elsewhere (feed entries) the same way as files: one run at a
+        time, only new or changed articles embedded, nothing ever pruned."""
+        return self._write_run(lambda indexer, seen: indexer.run_items(seen, progress=progress), items,
+                               wait=wait, on_wait=on_wait, on_write=None)
+
+    def _write_run(self, run: Callable[[Indexer, Iterable[Article | ArticleError]], IndexReport],
+                   items: Iterable[Article | ArticleError], *, wait: bool,
+                   on_wait: Callable[[], None] | None, on_write: WriteHook | None) -> IndexReport:
         if not self._index_lock.acquire(blocking=False):
             raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
         try:
             with self.writer_lock.hold(wait=wait, on_wait=on_wait):
                 indexer = Indexer(self.store, self.chunker, self.embeddings,
                                   max_article_chars=self.max_article_chars, on_write=on_write)
-                report = indexer.run(paths, prune=prune, progress=progress)
+                read: list[Article] = []
+                report = run(indexer, self._observed(items, read))
+                self._find_copies(read, report)
                 if report.changed or report.repaired or self._lexical is None:
                     # A new generation tells other processes that their BM25 copies are stale.
                     changed = report.changed or report.repaired
@@ -199,6 +223,30 @@ class Newsdesk:
                 return report
         finally:
             self._index_lock.release()
+
+    @staticmethod
+    def _observed(items: Iterable[Article | ArticleError], read: list[Article]):
+        for item in items:
+            if isinstance(item, Article):
+                read.append(item)
+            yield item
+
+    def _find_copies(self, read: list[Article], report: IndexReport) -> None:
+        """Record which of the articles just indexed are copies of others (and forget the
+        deleted ones). A failure here costs the folding of copies, never the index run."""
+        if self.copy_index is None:
+            return
+        failed = {where for where, _ in report.failures}
+        try:
+            self.copy_index.update(a for a in read if a.origin not in failed)
+            if report.deleted:
+                self.copy_index.forget(self.copy_index.known() - set(self.store.articles()))
+        except Exception:  # noqa: BLE001 - folding is an extra: log it, keep the run's result
+            log.exception("could not update the index of syndicated copies")
+
+    def copies(self) -> dict[str, str]:
+        """copy id -> the id of its original, for every known syndicated copy."""
+        return self.copy_index.copies() if self.copy_index is not None else {}
 
     def check(self, *, wait: bool = False, on_wait: Callable[[], None] | None = None) -> CheckReport:
         """Verify the store against its article records and repair it (see Indexer.repair)."""
@@ -220,7 +268,13 @@ class Newsdesk:
 
     def _search(self, query: str, *, k: int, as_of: dt.date | None, hints: TimeHints | None = None) -> list[Passage]:
         self.store.check_model()
-        return self.searcher.search(query, k=k, as_of=as_of, hints=hints or self.time_hints(query, as_of))
+        hints = hints or self.time_hints(query, as_of)
+        copies = self.copies()
+        if not copies:
+            return self.searcher.search(query, k=k, as_of=as_of, hints=hints)
+        # One story, one result: copies are dropped, their original (the same text) stays.
+        found = self.searcher.search(query, k=k + FOLD_SPARE, as_of=as_of, hints=hints)
+        return [p for p in found if p.doc_id not in copies][:k]
 
     def time_hints(self, question: str, as_of: dt.date | None) -> TimeHints:
         """What the question implies about time, against its as-of date (else the newest article)."""
@@ -240,8 +294,19 @@ class Newsdesk:
         context = " ".join([*(history or [])[-2:], question])
         hints = self.time_hints(context, as_of)
         passages = self._search(context, k=k, as_of=as_of, hints=hints)
-        return self.composer.compose(question, passages, query=context, as_of=as_of,
-                                     recent_since=hints.recent_since(), on_text=on_text)
+        answer = self.composer.compose(question, passages, query=context, as_of=as_of,
+                                       recent_since=hints.recent_since(), on_text=on_text)
+        return self._with_copies(answer)
+
+    def _with_copies(self, answer: Answer) -> Answer:
+        """Each citation names where else its story appeared ("also in: …")."""
+        if self.copy_index is None or not answer.citations:
+            return answer
+        cited = []
+        for c in answer.citations:
+            also = self.copy_index.copies_of(c.doc_id)
+            cited.append(dataclasses.replace(c, also_in=tuple(dict.fromkeys(source or doc for doc, source in also))) if also else c)
+        return dataclasses.replace(answer, citations=cited)
 
     def summarize_article(self, doc_id: str) -> Summary:
         """Key sentences of one article, by id or (unambiguous) title."""

@@ -42,8 +42,10 @@ class RunningBot:
             await asyncio.wait_for(self.task, 10)
 
 
-async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, **settings: Any) -> RunningBot:
-    """Log the real discord.py client in to `fake` and wait until it is ready."""
+async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, *, bot_options: dict | None = None,
+                    **settings: Any) -> RunningBot:
+    """Log the real discord.py client in to `fake` and wait until it is ready; `bot_options`
+    go to the bot's constructor (a feed poller, digests, a clock)."""
     values = {
         "discord_token": "test-token.not-a-secret",
         "discord_api_base": fake.api_base,
@@ -55,7 +57,8 @@ async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, **settings
     } | settings
     bot_settings = BotSettings(_env_file=None, **values)
     feedback = FeedbackStore(data_dir / "feedback.sqlite3")
-    bot = NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=bot_settings, guild_ready_timeout=0.05)
+    bot = NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=bot_settings, guild_ready_timeout=0.05,
+                      **(bot_options or {}))
     await bot.login(bot_settings.token)
     task = asyncio.create_task(bot.connect(reconnect=True), name="bot-connect")
     ready = asyncio.create_task(bot.wait_until_ready())
@@ -95,7 +98,7 @@ async def bot_factory(fake_discord: FakeDiscord, tmp_path: Path):
     running: list[RunningBot] = []
 
     async def make(newsdesk: Any, **settings: Any) -> RunningBot:
-        run = await start_bot(fake_discord, newsdesk, tmp_path, **settings)
+        run = await start_bot(fake_discord, newsdesk, tmp_path, **settings)  # bot_options=… among them
         running.append(run)
         return run
 

@@ -62,7 +62,7 @@ async def test_python_m_bot_logs_in_syncs_to_the_guild_and_answers(fake_discord,
     await output
     log = "".join(lines)
     assert code == 0, log
-    assert f"Synced 6 commands to guild {fake.guild_id}" in log
+    assert f"Synced 8 commands to guild {fake.guild_id}" in log  # 6, /feeds and /digest
     assert "INFO     bot.client: Logged in as Newsdesk" in log  # plain lines when not on a terminal
     assert TOKEN not in log
     assert (data_dir / "feedback.sqlite3").exists()

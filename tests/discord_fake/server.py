@@ -319,14 +319,30 @@ class FakeDiscord:
 
     async def slash(self, name: str, *, user: dict, admin: bool = False, roles: list[int] = (),
                     channel_id: int | None = None, at: dt.datetime | None = None, **options: Any) -> Interaction:
-        """Someone runs /name with these options (`at`: when, as the interaction's id says; default now)."""
-        command, scope = self._command(name)
+        """Someone runs /name with these options (`at`: when, as the interaction's id says; default now).
+        A subcommand is named after its group ("feeds add"); a channel option's value is the
+        channel's payload (`fake.channels[id]`), sent with its resolved data as Discord does."""
+        group, _, sub = name.partition(" ")
+        command, scope = self._command(group)
+        given, resolved = [], {}
+        for k, v in options.items():
+            if isinstance(v, dict) and "type" in v:  # a channel
+                given.append(p.option(k, v["id"], type_=7))
+                resolved.setdefault("channels", {})[v["id"]] = dict(
+                    {key: v[key] for key in ("id", "type", "name", "position", "parent_id") if key in v},
+                    permissions=str(p.MEMBER_PERMISSIONS))
+            else:
+                given.append(p.option(k, v, type_=5 if isinstance(v, bool) else 4 if isinstance(v, int) else 3))
+        if sub:
+            given = [{"name": sub, "type": 1, "options": given}]
         data = {
             "id": command["id"],
-            "name": name,
+            "name": group,
             "type": 1,
-            "options": [p.option(k, v, type_=4 if isinstance(v, int) else 3) for k, v in options.items()],
+            "options": given,
         }
+        if resolved:
+            data["resolved"] = resolved
         if scope is not None:
             data["guild_id"] = str(scope)
         return await self._interaction(2, name, data, user=user, admin=admin, roles=roles, channel_id=channel_id,

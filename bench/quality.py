@@ -60,6 +60,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import natural  # a sibling script: the natural-question pass
+
 from retrieval.answers import ABSTAIN_STALE, Composer, closest
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
@@ -336,7 +338,8 @@ class Asked:
     def of(cls, answer: Answer, question: Question, considered: int) -> Asked:
         return cls(answer=answer.text, abstained=answer.abstained,
                    exact=not answer.abstained and exact_option(answer.text, question),
-                   similarity=closest(answer.passages[:considered]), evidence=answer.evidence,
+                   similarity=answer.similarity if answer.similarity is not None
+                   else closest(answer.passages[:considered]), evidence=answer.evidence,
                    stale=answer.abstained_because == ABSTAIN_STALE, note=answer.note)
 
     @property
@@ -513,20 +516,32 @@ SYSTEMS = [("ours", "ours"), ("bm25", "BM25 alone"), ("dense", "dense alone"),
            ("bm25_asof", "BM25 as-of"), ("dense_asof", "dense as-of")]
 
 
+def natural_questions(folder: Path, records: Sequence[dict]) -> list[natural.NaturalQuestion]:
+    """The natural set's questions that the indexed articles cover: all of them on the whole
+    dev set; with --quick, those asked within its period whose gold articles are indexed."""
+    indexed = {r["id"] for r in records}
+    dates = sorted(r["date"] for r in records if r.get("date"))
+    low, high = dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])
+    return [q for q in natural.load_natural(folder)
+            if low <= q.as_of <= high and q.gold <= indexed]
+
+
 def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, removed_chunks: int,
-               desk, dataset: Path, weeks: int | None, with_sweep: bool, load: list[float]) -> dict:
+               desk, dataset: Path, weeks: int | None, with_sweep: bool, load: list[float],
+               chat: Sequence[natural.NaturalOutcome] = ()) -> dict:
     n = len(outcomes)
     systems = {key: retrieval_figures([o.ranks.get(key) for o in outcomes]) for key, _ in SYSTEMS
                if all(key in o.ranks for o in outcomes)}
     for key in systems:
         if key != "ours":
             systems[key]["naive_exact_option"] = sum(o.naive_exact[key] for o in outcomes) / n
-    latencies = [o.latency_ms for o in outcomes]
+    latencies = [o.latency_ms for o in outcomes] + [o.latency_ms for o in chat]
     options = desk.composer.options
     offline = isinstance(desk.composer, Composer)
     asks = [a for o in outcomes for a in o.passes]
     disagreements = 0 if not offline else sum(
-        abstains(a.signals, options.min_similarity, options.min_evidence) != a.abstained for a in asks)
+        abstains(a.signals, options.min_similarity, options.min_evidence) != a.abstained for a in asks) + sum(
+        abstains(o.signals, options.min_similarity, options.min_evidence) != o.abstained for o in chat)
 
     def share(asked: Callable[[Outcome], bool], among: Sequence[Outcome] = outcomes) -> float:
         return sum(map(asked, among)) / max(1, len(among))
@@ -567,7 +582,10 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
             "sweep_rule_disagreements": disagreements,
         },
         "llm_fallbacks": None if offline else llm_fallbacks(outcomes),
-        "latency_ms": {"ask_p50": percentile(latencies, 50), "ask_p95": percentile(latencies, 95)},
+        "natural": ({**natural.natural_figures(chat), "by_kind": natural.by_kind(chat)} if chat else None),
+        # Over both sets: RealTimeQA's long quiz questions and the natural set's short ones.
+        "latency_ms": {"ask_p50": percentile(latencies, 50), "ask_p95": percentile(latencies, 95),
+                       "asks": len(latencies)},
         "index": {"seconds": index_meta.get("index_seconds"), "chunks": index_meta.get("chunks"),
                   "note": index_meta.get("note", ""), "this_run_embedded": index_meta.get("this_run_embedded")},
         "ingest": ingest,
@@ -576,7 +594,25 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         figures["abstention_sweep"] = sweep([o.asked.signals for o in outcomes], [o.gold_removed.signals for o in outcomes],
                                             [o.no_option.signals for o in outcomes], [o.asked.exact for o in outcomes],
                                             options.min_similarity)
+        if chat:
+            figures["natural_sweep"] = natural_sweep(chat, options.min_similarity)
     return figures
+
+
+def natural_sweep(chat: Sequence[natural.NaturalOutcome], min_similarity: float,
+                  thresholds: Sequence[float] = SWEEP) -> list[dict]:
+    """The natural set's abstention curve: for each `min_evidence`, abstains on the
+    unanswerable, wrongly abstains on the answerable, and correct."""
+    answerable = [o for o in chat if o.question.answerable]
+    unanswerable = [o for o in chat if not o.question.answerable]
+    return [{
+        "threshold": t,
+        "abstains_unanswerable": sum(abstains(o.signals, min_similarity, t) for o in unanswerable)
+        / max(1, len(unanswerable)),
+        "wrongly_abstains": sum(abstains(o.signals, min_similarity, t) for o in answerable) / max(1, len(answerable)),
+        "correct": sum(natural.holds(o.answer, o.question.must_include) and not o.abstained
+                       and not abstains(o.signals, min_similarity, t) for o in answerable) / max(1, len(answerable)),
+    } for t in thresholds]
 
 
 def llm_fallbacks(outcomes: Sequence[Outcome]) -> dict[str, float]:
@@ -652,7 +688,8 @@ def print_table(f: dict) -> None:
         table.add_row("quoted instead: LLM unavailable, all passes", _pct(f["llm_fallbacks"]["unavailable"]), *blank)
         table.add_row("quoted instead: LLM answer failed verification", _pct(f["llm_fallbacks"]["failed_verification"]),
                       *blank)
-    table.add_row("ask latency p50 / p95 (ms)", f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
+    table.add_row(f"ask latency p50 / p95 (ms, {lat['asks']} asks, both sets)",
+                  f"{lat['ask_p50']:.0f} / {lat['ask_p95']:.0f}", *blank)
     index_time = "unknown" if idx["seconds"] is None else f"{idx['seconds']:.0f}"
     table.add_row(f"index time (s, {idx['chunks']} chunks)", index_time, *blank)
     if ing:
@@ -664,6 +701,31 @@ def print_table(f: dict) -> None:
     if ab["sweep_rule_disagreements"]:
         out.print(f"[yellow]warning:[/] the composer's abstentions differ from the replayed rule "
                   f"on {ab['sweep_rule_disagreements']} asks: the sweep below is not exact")
+
+
+def print_natural(f: dict) -> None:
+    table = Table(title=f"Natural questions — {f['questions']} chat-style questions, {f['answerable']} answerable")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("ours", justify="right")
+    table.add_column("naive (BM25 top chunk, never abstains)", justify="right")
+    table.add_row("correct (answered, every group present)", _pct(f["correct"]), _pct(f["naive_correct"]))
+    table.add_row("cites a gold article", _pct(f["cites_gold"]), "—")
+    table.add_row("wrongly abstains, answerable", _pct(f["wrongly_abstains"]), "0.000")
+    table.add_row("abstains on the unanswerable", _pct(f["abstains_unanswerable"]), "0.000")
+    for kind, k in f["by_kind"].items():
+        table.add_row(f"  {kind} (n={k['n']}): correct / abstained", f"{k['correct']:.3f} / {k['abstained']:.3f}", "")
+    out.print(table)
+
+
+def print_natural_sweep(rows: list[dict], current: float) -> None:
+    table = Table(title="Natural questions: abstention trade-off (the same rule, replayed)")
+    for name in ("min_evidence", "abstains on the unanswerable", "wrongly abstains, answerable", "correct"):
+        table.add_column(name, justify="right")
+    for r in rows:
+        mark = " ←" if math.isclose(r["threshold"], current) else ""
+        table.add_row(f"{r['threshold']:.3f}{mark}", f"{r['abstains_unanswerable']:.3f}",
+                      f"{r['wrongly_abstains']:.3f}", f"{r['correct']:.3f}")
+    out.print(table)
 
 
 def print_sweep(rows: list[dict], current: float) -> None:
@@ -692,6 +754,9 @@ def main(
     details: Annotated[Optional[Path], typer.Option(
         "--details", dir_okay=False, help="Write one JSON line per question here (keep it outside the repo).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")] = False,
+    natural_set: Annotated[Optional[Path], typer.Option(
+        "--natural", help="A natural-question set (questions.jsonl over the same articles); 'none' skips it.")
+    ] = natural.NATURAL_DEV,
     llm: Annotated[bool, typer.Option("--llm", help="Answer with the LLM that LLM_PROVIDER, LLM_MODEL, … (environment "
                                                     "or .env) configure. Without it the offline default is measured, "
                                                     "whatever .env says.")] = False,
@@ -700,6 +765,10 @@ def main(
     from retrieval.service import Newsdesk
 
     dataset = dataset.resolve()
+    if natural_set is not None and (natural_set.name == "none" or not (natural_set / "questions.jsonl").is_file()):
+        if natural_set.name != "none":
+            err.print(f"[yellow]no natural-question pass:[/] {natural_set}/questions.jsonl not found")
+        natural_set = None
     if not (dataset / "questions.jsonl").is_file() or not (dataset / "articles.jsonl.gz").is_file():
         raise typer.BadParameter(f"{dataset} needs questions.jsonl and articles.jsonl.gz")
     questions, records = load_questions(dataset), load_article_records(dataset)
@@ -737,10 +806,13 @@ def main(
         left = answer_left_corpus(questions, records, holders)
         for o in outcomes:
             o.answer_left_corpus = left[o.question.id]
+        chat = natural_questions(natural_set, records) if natural_set else []
+        with err.status("natural questions") as status:
+            chat_outcomes = natural.ask_natural(desk, chat, lexical, naive_answer, status)
         load.append(os.getloadavg()[0])
 
     figures = figures_of(outcomes, index_meta, ingest, removed_chunks, desk, dataset, weeks, sweep_abstention,
-                         load)
+                         load, chat_outcomes)
     if details:
         with details.open("w", encoding="utf-8") as fh:
             for o in outcomes:
@@ -750,12 +822,23 @@ def main(
                     "answer_left_corpus": o.answer_left_corpus, "asked": asdict(o.asked),
                     "gold_removed": asdict(o.gold_removed), "no_option": asdict(o.no_option),
                 }, ensure_ascii=False) + "\n")
+            for o in chat_outcomes:
+                fh.write(json.dumps({
+                    "natural_id": o.question.id, "question": o.question.text, "kind": o.question.kind,
+                    "answerable": o.question.answerable, "answer": o.answer, "abstained": o.abstained,
+                    "because": o.because, "correct": o.correct, "cites_gold": o.cites_gold,
+                    "signals": o.signals, "latency_ms": round(o.latency_ms, 1),
+                }, ensure_ascii=False) + "\n")
     if as_json:
         print(json.dumps(figures, indent=2))
         return
     print_table(figures)
+    if figures["natural"]:
+        print_natural(figures["natural"])
     if "abstention_sweep" in figures:
         print_sweep(figures["abstention_sweep"], figures["abstention"]["min_evidence"])
+        if "natural_sweep" in figures:
+            print_natural_sweep(figures["natural_sweep"], figures["abstention"]["min_evidence"])
     elif sweep_abstention:
         err.print("[yellow]no abstention sweep:[/] it replays the offline composer's rule, and an LLM answered")
 

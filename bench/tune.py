@@ -107,7 +107,7 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
          search: Annotated[str, typer.Option(help="SearchOptions grid, e.g. 'recency_weight=0,0.5,1;window_weight=0,1'")] = "",
          compose: Annotated[str, typer.Option(help="ComposerOptions grid, e.g. 'relative_cutoff=0.6,0.8'")] = "") -> None:
     questions, desk = cached_desk(quick, memoise=True)
-    embeddings = desk.embeddings
+    embeddings, answer_model = desk.embeddings, desk.composer.answer_model
 
     table = Table(title=f"{len(questions)} questions")
     for column in ("search", "compose", "hit@1", "hit@5", "mrr@10", "exact", "cited"):
@@ -119,7 +119,7 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
             a = {"exact": float("nan"), "cited": float("nan")}
             if compose_update is not None:
                 desk.composer = Composer(embeddings, dataclasses.replace(ComposerOptions(), **compose_update),
-                                         idf=desk.idf)
+                                         idf=desk.idf, answer_model=answer_model)
                 a = answer_row(desk, questions)
             table.add_row(str(search_update), str(compose_update or ""), f"{r['hit@1']:.3f}", f"{r['hit@5']:.3f}",
                           f"{r['mrr@10']:.3f}", f"{a['exact']:.3f}", f"{a['cited']:.3f}")

@@ -15,10 +15,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from .answer_model import sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage
 from .sentences import sentence_spans
@@ -55,6 +57,17 @@ class ComposerOptions:
     # same abstentions, exact option 0.582 -> 0.589, compose 118 -> 85 ms (median, dev set;
     # bench/quality.py and bench/compose_latency.py --baseline "dense_candidates=12").
     dense_candidates: int = 8
+    # The answer model (retrieval/answer_model.py): its probability that a sentence states the
+    # answer, times `model_weight`, joins the score of the best `model_candidates` sentences by
+    # the cheap features.
+    model_weight: float = 0.5
+    model_candidates: int = 16
+
+
+class AnswerScorer(Protocol):
+    """Scores how likely each sentence is to state the answer (retrieval.answer_model)."""
+
+    def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Candidate:
     text: str
     score: float
     similarity: float
+    answers: float | None = None  # the answer model's probability that it states the answer
 
 
 def candidate_sentences(passages: Sequence[Passage], min_chars: int) -> list[tuple[Passage, int, int, str]]:
@@ -115,6 +129,33 @@ def answer_test(question: str) -> Callable[[str], bool]:
     return offers
 
 
+_QUOTED = re.compile(r'["“”«»]([^"“”«»]{40,})["“”«»]')
+_STRAIGHT = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.translate(_STRAIGHT).lower().split())
+
+
+def quoted_excerpt(question: str) -> str:
+    """The longest quoted span of at least 40 characters in the question ('Which article says:
+    "…"?'), normalised for matching; "" when there is none."""
+    spans = _QUOTED.findall(question)
+    return _plain(max(spans, key=len)) if spans else ""
+
+
+def excerpt_sentences(excerpt: str, passages: Sequence[Passage], min_chars: int) -> list[Candidate]:
+    """The sentences of the first passage that hold `excerpt` or a sentence of it verbatim, in
+    article order: someone quoting the archive is asking where the quote comes from."""
+    for passage in passages:
+        found = [Candidate(passage, p.start + a, p.start + b, text, 1.0, 1.0)
+                 for p, a, b, text in [(passage, s, e, passage.text[s:e]) for s, e in sentence_spans(passage.text)]
+                 if len(text) >= min_chars and (_plain(text) in excerpt or excerpt in _plain(text))]
+        if found:
+            return found
+    return []
+
+
 def closest(passages: Sequence[Passage]) -> float:
     """The best cosine similarity to the question among `passages`: the first abstention signal."""
     return max((p.dense_similarity or 0.0 for p in passages), default=0.0)
@@ -127,10 +168,11 @@ def is_older(passage: Passage, since: dt.date | None) -> bool:
 
 def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embeddings,
                    options: ComposerOptions, idf: Callable[[str], float] = uniform_idf,
-                   recent_since: dt.date | None = None) -> list[Candidate]:
-    """Sentences of the passages, best answer first: meaning, shared rare words, passage
-    rank, whether they hold the kind of answer asked for, and (when the question asks about
-    news since `recent_since`) whether their article is that recent."""
+                   recent_since: dt.date | None = None, answer_model: AnswerScorer | None = None) -> list[Candidate]:
+    """Sentences of the passages, best answer first: whether the answer model reads them as
+    stating the answer, meaning, shared rare words, passage rank, whether they hold the kind
+    of answer asked for, and (when the question asks about news since `recent_since`)
+    whether their article is that recent."""
     found = candidate_sentences(passages, options.min_sentence_chars)
     if not found:
         return []
@@ -146,6 +188,15 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
                  + (options.recent_weight if recent_since and not is_older(passage, recent_since) else 0.0))
         cheap.append(Candidate(passage, start, end, text, score, 0.0))
     cheap.sort(key=lambda c: -c.score)
+    if answer_model is not None and options.model_weight:
+        # The model reads question and sentence together: the main signal, and the costliest
+        # after the sentence vectors, so only the cheap features' shortlist is read.
+        shortlist = cheap[: options.model_candidates]
+        probabilities = sigmoid(answer_model.logits(question, [c.text for c in shortlist]))
+        read = [dataclasses.replace(c, score=c.score + options.model_weight * float(p), answers=float(p))
+                for c, p in zip(shortlist, probabilities)]
+        read.sort(key=lambda c: -c.score)
+        cheap = read + cheap[options.model_candidates:]
     if not options.dense_weight:
         return cheap
     shortlist = cheap[: options.dense_candidates]
@@ -155,6 +206,14 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
               for c, sim in zip(shortlist, similarities)]
     ranked.sort(key=lambda c: -c.score)
     return ranked + cheap[options.dense_candidates:]
+
+
+def match_evidence(ranked: Sequence[Candidate], options: ComposerOptions) -> float:
+    """How well the best sentences match the question, in words and meaning: the abstention
+    signal. It leaves the answer model out: on the dev sets its probability told answerable
+    from unanswerable questions worse than this score does (bench/quality.py's curves), so
+    the model orders the sentences and this score decides whether any of them is an answer."""
+    return max(c.score - options.model_weight * (c.answers or 0.0) for c in ranked[: max(1, options.dense_candidates)])
 
 
 def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candidate]:
@@ -193,10 +252,11 @@ def cite(chosen: Sequence[Candidate]) -> tuple[list[str], list[Citation]]:
 
 class Composer:
     def __init__(self, embeddings: Embeddings, options: ComposerOptions | None = None,
-                 idf: Callable[[str], float] = uniform_idf):
+                 idf: Callable[[str], float] = uniform_idf, answer_model: AnswerScorer | None = None):
         self.embeddings = embeddings
         self.options = options or ComposerOptions()
         self.idf = idf
+        self.answer_model = answer_model
 
     def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
                 as_of: dt.date | None = None, recent_since: dt.date | None = None,
@@ -206,26 +266,36 @@ class Composer:
         question asks about news since that date ("this week"). `as_of` and `on_text` are for
         composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
         opts = self.options
+        excerpt = quoted_excerpt(question)
+        quoted = excerpt_sentences(excerpt, passages, opts.min_sentence_chars) if excerpt else []
+        if quoted:
+            marked, citations = cite(quoted[: opts.max_sentences])
+            return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
+                          passages=list(passages), evidence=1.0)
         considered = list(passages[: opts.passages_considered])
-        if not considered or closest(considered) < opts.min_similarity:
+        if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
-        ranked = rank_sentences(query or question, considered, self.embeddings, opts, self.idf, recent_since)
-        if not ranked:
-            return abstention(question, passages, ABSTAIN_OFF_TOPIC)
-        evidence = ranked[0].score
+        ranked = rank_sentences(query or question, considered, self.embeddings, opts, self.idf, recent_since,
+                                self.answer_model)
+        # Closeness is judged where the answer is, too: a short question ("when do lawmakers
+        # return?") is far from an 800-character chunk but close to the sentence that answers it.
+        similarity = max([closest(considered)] + [c.similarity for c in ranked[: opts.dense_candidates]])
+        if not ranked or similarity < opts.min_similarity:
+            return abstention(question, passages, ABSTAIN_OFF_TOPIC, similarity=similarity)
+        evidence = match_evidence(ranked, opts)
         if is_older(ranked[0].passage, recent_since):
             # Checked before the evidence threshold, so the benchmark can replay that threshold.
             since = f"{recent_since:%B} {recent_since.day}, {recent_since.year}"
             return abstention(question, passages, ABSTAIN_STALE, evidence,
-                              f"I couldn't find that in the indexed articles since {since}.")
+                              f"I couldn't find that in the indexed articles since {since}.", similarity)
         if evidence < opts.min_evidence:
-            return abstention(question, passages, ABSTAIN_NO_ANSWER, evidence)
+            return abstention(question, passages, ABSTAIN_NO_ANSWER, evidence, similarity=similarity)
         marked, citations = cite(select(ranked, opts))
         return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
-                      passages=list(passages), evidence=evidence)
+                      passages=list(passages), evidence=evidence, similarity=similarity)
 
 
 def abstention(question: str, passages: Sequence[Passage], because: str, evidence: float | None = None,
-               text: str = ABSTAIN_TEXT) -> Answer:
+               text: str = ABSTAIN_TEXT, similarity: float | None = None) -> Answer:
     return Answer(question=question, text=text, abstained=True, citations=[], passages=list(passages),
-                  evidence=evidence, abstained_because=because)
+                  evidence=evidence, abstained_because=because, similarity=similarity)

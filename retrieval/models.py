@@ -98,6 +98,9 @@ class Answer:
     # sentence was scored (an LLM answer, or nothing close enough to the question).
     evidence: float | None = None
     abstained_because: str = ""  # why there is no answer: one of retrieval.answers' ABSTAIN_* reasons
+    # The best cosine similarity of a retrieved passage, or of one of its best sentences, to
+    # the question: the offline composer's first abstention signal. None when not computed.
+    similarity: float | None = None
 
     def to_dict(self) -> dict:
         result = {

@@ -18,7 +18,8 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from . import summaries
-from .answers import Composer, ComposerOptions
+from .answer_model import AnswerModel
+from .answers import AnswerScorer, Composer, ComposerOptions
 from .chunking import Chunker
 from .config import ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
@@ -55,15 +56,15 @@ def check_question(question: str) -> str:
 class Newsdesk:
     def __init__(self, store: ChunkStore, embeddings: Embeddings, *, data_dir: Path,
                  chunker: Chunker | None = None, search_options: SearchOptions | None = None,
-                 composer_options: ComposerOptions | None = None, lexical_check_seconds: float = 10.0,
-                 writer_lock: FileWriterLock | LeaseWriterLock | None = None,
+                 composer_options: ComposerOptions | None = None, answer_model: AnswerScorer | None = None,
+                 lexical_check_seconds: float = 10.0, writer_lock: FileWriterLock | LeaseWriterLock | None = None,
                  max_article_chars: int = MAX_ARTICLE_CHARS, copies: CopyIndex | None = None):
         self.store = store
         self.embeddings = embeddings
         self.data_dir = data_dir
         self.chunker = chunker or Chunker()
         # Rare words shared with the question count more; the BM25 index knows which are rare.
-        self.composer = Composer(embeddings, composer_options, idf=self.idf)
+        self.composer = Composer(embeddings, composer_options, idf=self.idf, answer_model=answer_model)
         self.searcher = Searcher(store, embeddings, self.lexical_index, search_options)
         self._lexical: LexicalIndex | None = None
         self._lexical_generation = ""  # the store's generation the BM25 copy was loaded at
@@ -96,8 +97,8 @@ class Newsdesk:
         lock = (LeaseWriterLock(store, ttl_s=settings.index_lease_s) if settings.chroma_host
                 else FileWriterLock(settings.data_dir / "index.lock"))
         desk = cls(store, embeddings, data_dir=settings.data_dir,
-                   chunker=Chunker(settings.chunk_size, settings.chunk_overlap), writer_lock=lock,
-                   max_article_chars=settings.max_article_chars,
+                   chunker=Chunker(settings.chunk_size, settings.chunk_overlap), answer_model=AnswerModel(),
+                   writer_lock=lock, max_article_chars=settings.max_article_chars,
                    copies=CopyIndex.in_dir(settings.data_dir) if settings.fold_copies else None)
         if settings.llm_provider != "none":
             # Optional LLM answers (retrieval/llm_composer.py): they wrap the offline

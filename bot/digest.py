@@ -13,9 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +24,7 @@ from discord.ext import commands
 
 from retrieval.digest import Digest, make_digest
 from retrieval.errors import DateError, NewsdeskError
+from retrieval.sqlitefile import SqliteFile
 
 from . import formatting
 from .checks import admin_only
@@ -103,25 +101,14 @@ class Schedule:
         return f"{when} at {self.hour:02d}:{self.minute:02d} ({zone_name}) in <#{self.channel_id}>{about}"
 
 
-class DigestStore:
+class DigestStore(SqliteFile):
     """Digest schedules and what they posted; a short-lived connection per call (any thread)."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
+    schema = _SCHEMA
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> DigestStore:
         return cls(data_dir / DIGESTS_FILE)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.row_factory = sqlite3.Row
-            with db:
-                yield db
 
     def set(self, guild_id: int, channel_id: int, hour: int, minute: int, weekday: int | None, topic: str,
             now: float) -> Schedule:

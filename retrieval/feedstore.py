@@ -10,13 +10,11 @@ short-lived connection, so the store can be used from any thread and survives re
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import FeedError, NotFoundError
+from .sqlitefile import SqliteFile
 
 FEEDS_FILE = "feeds.sqlite3"
 
@@ -74,23 +72,12 @@ class FeedInfo:
         return data
 
 
-class FeedStore:
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
+class FeedStore(SqliteFile):
+    schema = _SCHEMA
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> FeedStore:
         return cls(data_dir / FEEDS_FILE)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.row_factory = sqlite3.Row
-            with db:  # one transaction
-                yield db
 
     def add(self, url: str, every_s: float, now: float) -> FeedInfo:
         """Follow `url` (due at once); for a feed already followed, change its schedule."""

@@ -2,10 +2,13 @@
 
 No language model: every sentence of an answer is verbatim article text, followed by the
 number of the source it comes from, so an answer can be wrong only by quoting the wrong
-sentence, never by inventing one. The composer abstains instead when no passage is close to
-the question (cosine similarity), when no sentence of them answers it well enough (the best
-sentence's score), or when the question asks about recent news ("this week") and the best
-sentence is older: three signals, each on its own scale and calibrated with the benchmark.
+sentence, never by inventing one. Sentences are ranked with the answer model
+(retrieval/answer_model.py), which reads question and sentence together, beside word and
+meaning features. The composer abstains instead when neither a passage nor one of the best
+sentences is close to the question (cosine similarity), when no sentence of them answers it
+well enough (the best sentences' word-and-meaning score), or when the question asks about
+recent news ("this week") and the best sentence is older: three signals, each on its own
+scale and calibrated with the benchmark.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Protocol
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .answer_model import sigmoid
+from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage
 from .sentences import sentence_spans
@@ -130,11 +133,10 @@ def answer_test(question: str) -> Callable[[str], bool]:
 
 
 _QUOTED = re.compile(r'["“”«»]([^"“”«»]{40,})["“”«»]')
-_STRAIGHT = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
 
 def _plain(text: str) -> str:
-    return " ".join(text.translate(_STRAIGHT).lower().split())
+    return " ".join(normalise_quotes(text).lower().split())
 
 
 def quoted_excerpt(question: str) -> str:
@@ -148,9 +150,11 @@ def excerpt_sentences(excerpt: str, passages: Sequence[Passage], min_chars: int)
     """The sentences of the first passage that hold `excerpt` or a sentence of it verbatim, in
     article order: someone quoting the archive is asking where the quote comes from."""
     for passage in passages:
-        found = [Candidate(passage, p.start + a, p.start + b, text, 1.0, 1.0)
-                 for p, a, b, text in [(passage, s, e, passage.text[s:e]) for s, e in sentence_spans(passage.text)]
-                 if len(text) >= min_chars and (_plain(text) in excerpt or excerpt in _plain(text))]
+        found = []
+        for start, end in sentence_spans(passage.text):
+            text = passage.text[start:end]
+            if len(text) >= min_chars and (_plain(text) in excerpt or excerpt in _plain(text)):
+                found.append(Candidate(passage, passage.start + start, passage.start + end, text, 1.0, 1.0))
         if found:
             return found
     return []

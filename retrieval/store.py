@@ -151,12 +151,21 @@ def guarded(call: Callable, timeout_s: float | None, *args, **kwargs):
             raise
 
 
-def embedded_client(path: Path, timeout_s: float | None = DEFAULT_TIMEOUT_S):
+def embedded_client(path: Path, timeout_s: float | None = DEFAULT_TIMEOUT_S, attempts: int = 5):
     import chromadb
+    from chromadb.errors import InternalError
 
     path.mkdir(parents=True, exist_ok=True)
-    return guarded(chromadb.PersistentClient, timeout_s, path=str(path),
-                   settings=chromadb.Settings(anonymized_telemetry=False))
+    for attempt in range(attempts):
+        try:
+            return guarded(chromadb.PersistentClient, timeout_s, path=str(path),
+                           settings=chromadb.Settings(anonymized_telemetry=False))
+        except InternalError as exc:
+            # Two processes opening a new data directory at once both create Chroma's tables;
+            # the loser's "table … already exists" is gone on a second try.
+            if "already exists" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def server_client(host: str, port: int, timeout_s: float | None = DEFAULT_TIMEOUT_S):

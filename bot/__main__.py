@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 from retrieval.config import RetrievalSettings
@@ -41,6 +42,10 @@ async def main() -> int:
 
 
 def run() -> None:
+    # Stop cleanly on Ctrl-C and on a service manager's SIGTERM, also when started as a
+    # shell's background job, which inherits SIGINT ignored (Python then installs no handler).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(asyncio.run(main()))
     except KeyboardInterrupt:

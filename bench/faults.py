@@ -270,7 +270,7 @@ def start_server(path: Path) -> tuple[subprocess.Popen, int]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise SystemExit("chroma run did not start")
+                raise RuntimeError("chroma run did not start")
             time.sleep(0.2)
 
 

@@ -37,8 +37,7 @@ def render_feeds(feeds: list[FeedInfo]) -> list[str]:
     lines = [f"**{len(feeds)} feed{'' if len(feeds) == 1 else 's'} followed**", ""]
     for f in feeds:
         lines.append(f"**{formatting.escape(f.title or '(not read yet)')}** {formatting.link(f.url)}")
-        lines.append(f"every {format_every(f.every_s)} · {f.items} item{'' if f.items == 1 else 's'} · "
-                     f"last success {_when(f.last_success)} · next poll {_when(f.next_poll)}")
+        lines.append(f.status(_when))
         if f.last_error:
             lines.append(f"⚠️ {formatting.escape(formatting.shorten(f.last_error, 400))}")
         lines.append("")

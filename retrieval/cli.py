@@ -428,8 +428,6 @@ def feeds_remove(ctx: typer.Context, url: Annotated[str, typer.Argument(help="Th
 @feeds_app.command("list")
 def feeds_list(ctx: typer.Context, as_json: Json = False) -> None:
     """The followed feeds: title, items read, last success, last error and next poll."""
-    from .feedstore import format_every
-
     with reported(ctx, as_json):
         found = _state(ctx).feeds.list()
     if as_json:
@@ -439,8 +437,7 @@ def feeds_list(ctx: typer.Context, as_json: Json = False) -> None:
         out.print("No feeds are followed: `newsdesk feeds add URL`.")
     for f in found:
         out.print(f"[bold]{escape(f.title or '(not read yet)')}[/] {escape(f.url)}")
-        out.print(f"  every {format_every(f.every_s)} · {f.items} item{'' if f.items == 1 else 's'} · "
-                  f"last success {_when(f.last_success)} · next poll {_when(f.next_poll)}")
+        out.print(f"  {f.status(_when)}")
         if f.last_error:
             out.print(f"  [red]last error:[/] {escape(f.last_error)}")
 

@@ -10,6 +10,7 @@ short-lived connection, so the store can be used from any thread and survives re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,6 +65,13 @@ class FeedInfo:
     last_error: str
     next_poll: float
     failures: int
+
+    def status(self, when: Callable[[float | None], str]) -> str:
+        """"every 30m · 12 items · last success … · next poll …", the times written by `when`
+        (the terminal prints UTC, Discord its relative timestamps)."""
+        items = f"{self.items} item{'' if self.items == 1 else 's'}"
+        return (f"every {format_every(self.every_s)} · {items} · last success {when(self.last_success)} · "
+                f"next poll {when(self.next_poll)}")
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -1,45 +1,18 @@
 """Server mode against a real `chroma run` started on 127.0.0.1 for this module."""
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from retrieval.errors import StoreUnavailableError
 
+from bench.faults import start_server
 from conftest import SEED_ID, make_desk
 
 pytestmark = pytest.mark.server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    chroma = Path(sys.executable).parent / "chroma"
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("chroma run did not start")
-            time.sleep(0.2)
+    proc, port = start_server(tmp_path_factory.mktemp("chroma-server"))
     yield port
     proc.terminate()
     proc.wait(timeout=20)
@@ -73,12 +46,6 @@ def test_index_and_ask_through_a_chroma_server(chroma_server, model, tmp_path, s
 def test_an_unreachable_server_is_a_clear_error(model, tmp_path):
     with pytest.raises(StoreUnavailableError, match="127.0.0.1:9"):
         make_desk(tmp_path, model, chroma_host="127.0.0.1", chroma_port=9)
-
-
-def start_server(path: Path) -> tuple[subprocess.Popen, int]:
-    from bench.faults import start_server as start
-
-    return start(path)
 
 
 def test_a_frozen_then_stopped_server_is_one_line_and_the_desk_recovers(tmp_path, monkeypatch):

@@ -21,12 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.answer_model import normalise_quotes
 from retrieval.answers import ABSTAIN_STALE, closest
 from retrieval.models import Answer
 from retrieval.store import date_number
 
 NATURAL_DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "natural-dev"
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def load_natural(folder: Path = NATURAL_DEV) -> list[NaturalQuestion]:
 
 def holds(text: str, groups: Sequence[Sequence[str]]) -> bool:
     """Every group has an alternative in `text` (case-insensitive, curly quotes straightened)."""
-    low = text.translate(_QUOTES).lower()
-    return all(any(alt.translate(_QUOTES).lower() in low for alt in group) for group in groups)
+    low = normalise_quotes(text).lower()
+    return all(any(normalise_quotes(alt).lower() in low for alt in group) for group in groups)
 
 
 @dataclass

@@ -40,7 +40,8 @@ import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
-from retrieval.answer_model import MAX_TOKENS, AnswerModel, normalise_quotes
+from bench.natural import holds  # the natural set's scoring rule: every answer group present
+from retrieval.answer_model import MAX_TOKENS, AnswerModel
 from retrieval.embeddings import resolve_model_path
 from retrieval.lexical import terms
 from retrieval.sentences import sentence_spans
@@ -76,11 +77,6 @@ def sentences_of(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]
 
 
-def holds_all(sentence: str, groups: list[list[str]]) -> bool:
-    low = normalise_quotes(sentence).lower()
-    return all(any(normalise_quotes(alt).lower() in low for alt in group) for group in groups)
-
-
 def by_overlap(question: str, sentences: list[str]) -> list[str]:
     """Sentences sharing most (stemmed) words with the question first."""
     asked = set(terms(question))
@@ -102,7 +98,7 @@ def training_pairs(questions: list[dict], articles: dict[str, dict], negatives: 
             evidence = q["evidence"]
             pairs.append((q["question"], evidence, 1.0))
             others = [s for s in sentences if s not in evidence and evidence not in s
-                      and not holds_all(s, q["must_include"])]
+                      and not holds(s, q["must_include"])]
             ranked = by_overlap(q["question"], others)
             chosen = ranked[:hard] + rng.sample(ranked[hard:], max(0, min(negatives - hard, len(ranked) - hard)))
         else:
@@ -122,7 +118,7 @@ def top1_holds(score, questions: list[dict], articles: dict[str, dict]) -> float
         if not sentences:
             continue
         scores = score(q["question"], sentences)
-        right += holds_all(sentences[int(np.argmax(scores))], q["must_include"])
+        right += holds(sentences[int(np.argmax(scores))], q["must_include"])
         total += 1
     return right / total
 

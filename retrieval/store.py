@@ -20,6 +20,7 @@ Every call to Chroma runs with a deadline: a server that stops answering is repo
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import threading
 import time
 import uuid
@@ -151,21 +152,28 @@ def guarded(call: Callable, timeout_s: float | None, *args, **kwargs):
             raise
 
 
-def embedded_client(path: Path, timeout_s: float | None = DEFAULT_TIMEOUT_S, attempts: int = 5):
+def embedded_client(path: Path, timeout_s: float | None = DEFAULT_TIMEOUT_S):
+    """The embedded Chroma store in `path`. Processes open it one at a time: two creating
+    Chroma's tables in a new folder at once make one fail ("table … already exists", or a
+    half-built client), so the opening holds a file lock, waited for up to `timeout_s`."""
     import chromadb
-    from chromadb.errors import InternalError
 
     path.mkdir(parents=True, exist_ok=True)
-    for attempt in range(attempts):
+    deadline = time.monotonic() + (timeout_s or 60.0)
+    with open(path / ".open.lock", "w") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreUnavailableError(f"another process is still opening the store in {path}") from None
+                time.sleep(0.05)
         try:
             return guarded(chromadb.PersistentClient, timeout_s, path=str(path),
                            settings=chromadb.Settings(anonymized_telemetry=False))
-        except InternalError as exc:
-            # Two processes opening a new data directory at once both create Chroma's tables;
-            # the loser's "table … already exists" is gone on a second try.
-            if "already exists" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def server_client(host: str, port: int, timeout_s: float | None = DEFAULT_TIMEOUT_S):

@@ -1,42 +1,45 @@
-"""How Newsdesk grows with the archive: synthetic archives of 10k, 100k (and 1M) chunks.
+"""How Newsdesk grows with the archive: synthetic archives of 10k, 100k and 1M chunks.
 
-    .venv/bin/python bench/scale.py                        # 10k and 100k chunks
-    .venv/bin/python bench/scale.py --sizes 10000 --asks 30
-    .venv/bin/python bench/scale.py --sizes 1000000 --keep /big/disk/scale   # needs ~2 GB RAM, long
+    HF_HUB_OFFLINE=1 nice -n 19 .venv/bin/python -m bench.scale --dev-index DIR     # 10k and 100k
+    HF_HUB_OFFLINE=1 nice -n 19 .venv/bin/python -m bench.scale --dev-index DIR --sizes 1000000 \
+        --cache /big/disk/scale-cache                                                  # built once, long
 
-Embedding a million chunks with the real model would take a day on 2 cores, so the archive's
-chunks get synthetic vectors: each text's words hashed into 384 dimensions (a bag of words,
-normalised), so that a chunk is close to a question that shares its words, as with the real
-model. Everything else is real: the articles (Zipf-distributed words, names and numbers in
-sentences of news length, dates over three years) are written to a JSON Lines file and
-indexed by the real Indexer, chunker, Chroma and BM25 index.
+The archives are made from the dev set's articles (../shared/eval/realtimeqa-dev) and the
+vectors of its index (`--dev-index`: a data directory the quality benchmark built, whose
+46,811 chunk vectors the real model computed). Up to the dev set's size the archive is the
+dev articles themselves, with their real vectors. Past it, each further article recombines
+the paragraphs of two dev articles (most of one, a few of another, in a shuffled order,
+under the first one's title and a date moved by up to two years); its chunks get stand-in
+vectors: the sum of the real vectors of the dev chunks their paragraphs come from, plus a
+little noise, normalised (embedding a million chunks with the model would take a day on 2
+cores). The output says how many chunks got which. Everything else is real: the articles
+go through a JSON Lines file, the real Indexer and chunker, Chroma and the BM25 index; the
+questions are the dev set's, embedded with the real (ONNX) model, and composed with it.
 
-Asking uses the real ONNX model for what a question costs: the question is embedded with it
-(its vector is thrown away, and the hashed one searched, so that the synthetic index finds
-something), and the composer embeds the question with its best sentences with it. The
-composer's off-topic gate is off (`min_similarity=0`), so every ask composes.
-
-For each size it prints: the time to index (synthetic vectors, so mostly Chroma and
-chunking), the disk used (Chroma, BM25), the BM25 build and load times, a no-op re-index
-(every article read and compared, nothing written), `ask` p50/p95 in a warm process
-(retrieve + compose), and process start to first answer with its peak RSS (a fresh process
-that loads the index and asks once).
+Each size is built once and kept under `--cache` (a re-run reuses it). For each it prints:
+the build time (stand-in vectors, so mostly chunking and Chroma), the disk used (Chroma,
+BM25), the BM25 build (from a paged read of the store) and its memory-mapped load, the first
+re-index of 1,000 unchanged articles after a build by an older version (a full metadata
+scan) and the next one (article records only), `ask` p50/p95 in a warm process (retrieve +
+compose; the composer's off-topic gate is off, so every ask composes), and process start to
+first answer (`newsdesk ask` in a fresh process) with its peak RSS. With `--server` it also
+asks through a `chroma run` server over the same data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
-import math
 import os
+import random
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -44,82 +47,153 @@ import numpy as np
 import typer
 from langchain_core.embeddings import Embeddings
 
+from retrieval.answers import ComposerOptions
+from retrieval.chunking import Chunker
+from retrieval.config import DEFAULT_MODEL, RetrievalSettings
+from retrieval.embeddings import build_embeddings
+from retrieval.indexer import Indexer
+from retrieval.service import Newsdesk
+from retrieval.store import ChunkStore, embedded_client, server_client
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/scale.py` as well as `python -m bench.scale`
-    sys.path.insert(0, str(ROOT))
-
-from retrieval.answers import ComposerOptions  # noqa: E402
-from retrieval.chunking import Chunker  # noqa: E402
-from retrieval.config import DEFAULT_MODEL, RetrievalSettings  # noqa: E402
-from retrieval.embeddings import build_embeddings  # noqa: E402
-from retrieval.indexer import Indexer  # noqa: E402
-from retrieval.lexical import LexicalIndex, words  # noqa: E402
-from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.store import ChunkStore, embedded_client  # noqa: E402
-
+DEV_SET = ROOT.parent / "shared" / "eval" / "realtimeqa-dev"
 DIMS = 384
+NOISE = 0.15  # the norm of the noise added to a stand-in vector's unit-length sum
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
-class HashedWords(Embeddings):
-    """A text's lower-cased words hashed into 384 dimensions, normalised: cosine ~ shared words."""
+@dataclass
+class DevPool:
+    """The dev set's articles and the real vectors of its index's chunks."""
+
+    articles: list[dict]
+    vectors: np.ndarray  # one real vector a row
+    exact: dict[str, int]  # sha1 of a chunk's match text -> its row
+    paragraphs: dict[str, int]  # a paragraph -> the row of the first chunk holding it whole
+    by_title: dict[str, int]  # an article's title -> the row of its first chunk
+
+    @classmethod
+    def load(cls, dev_index: Path, dataset: Path = DEV_SET) -> DevPool:
+        import chromadb
+
+        with gzip.open(dataset / "articles.jsonl.gz", "rt", encoding="utf-8") as handle:
+            articles = [json.loads(line) for line in handle]
+        client = chromadb.PersistentClient(path=str(dev_index / "chroma"),
+                                           settings=chromadb.Settings(anonymized_telemetry=False))
+        collection = client.get_collection("newsdesk")
+        rows, texts, metas, offset = [], [], [], 0
+        while True:
+            got = collection.get(include=["embeddings", "documents", "metadatas"], limit=5000, offset=offset)
+            rows.append(np.asarray(got["embeddings"], dtype=np.float32))
+            texts += got["documents"]
+            metas += got["metadatas"]
+            if len(got["ids"]) < 5000:
+                break
+            offset += 5000
+        pool = cls(articles, np.concatenate(rows), {}, {}, {})
+        for row, (text, meta) in enumerate(zip(texts, metas)):
+            title = meta.get("title", "")
+            pool.exact[_key(f"{title}\n{text}" if title else text)] = row
+            pool.by_title.setdefault(title, row)
+            for paragraph in text.split("\n\n"):
+                if len(paragraph) > 40:
+                    pool.paragraphs.setdefault(paragraph.strip(), row)
+        return pool
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+@dataclass
+class StandIns(Embeddings):
+    """The real vector of a chunk the dev index holds; for any other, the sum of the real
+    vectors of the dev chunks its paragraphs come from, plus noise, normalised."""
+
+    pool: DevPool
+    counts: dict[str, int] = field(default_factory=lambda: {"real": 0, "stand-in": 0})
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._embed(t) for t in texts]
+        return [self._one(t) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed(text)
+        return self._one(text)
 
-    @staticmethod
-    def _embed(text: str) -> list[float]:
-        counts = np.bincount([zlib.crc32(w.encode()) % DIMS for w in words(text)], minlength=DIMS).astype(np.float32)
-        return (counts / (np.linalg.norm(counts) or 1.0)).tolist()
-
-
-class CostedQueries(Embeddings):
-    """Questions pay the real model's cost but search with the hashed vector; the composer's
-    sentences are embedded by the real model."""
-
-    def __init__(self, real: Embeddings):
-        self.real = real
-        self.hashed = HashedWords()
-
-    def embed_query(self, text: str) -> list[float]:
-        self.real.embed_query(text)
-        return self.hashed.embed_query(text)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.real.embed_documents(texts)
+    def _one(self, text: str) -> list[float]:
+        row = self.pool.exact.get(_key(text))
+        if row is not None:
+            self.counts["real"] += 1
+            return self.pool.vectors[row].tolist()
+        self.counts["stand-in"] += 1
+        title, _, body = text.partition("\n")
+        rows = [self.pool.paragraphs[p.strip()] for p in body.split("\n\n") if p.strip() in self.pool.paragraphs]
+        if not rows:  # a piece of a paragraph longer than a chunk: its article's first chunk
+            rows = [self.pool.by_title.get(title, 0)]
+        total = self.pool.vectors[rows].sum(axis=0)
+        total /= np.linalg.norm(total) or 1.0
+        rng = np.random.default_rng(int(_key(text)[:8], 16))
+        noise = rng.standard_normal(DIMS).astype(np.float32)
+        total += NOISE * noise / np.linalg.norm(noise)
+        return (total / np.linalg.norm(total)).tolist()
 
 
-def synthetic_articles(chunks_wanted: int, seed: int = 14):
-    """Articles of ~3,700 characters (~6 chunks) until about `chunks_wanted` chunks."""
-    rng = np.random.default_rng(seed)
-    syllables = np.array(["ba", "ko", "ri", "tan", "mel", "sor", "vi", "den", "lu", "par", "gon", "es", "tri", "al",
-                          "mo", "zen"])
-    vocab = rng.permutation(sorted({"".join(rng.choice(syllables, size=rng.integers(2, 5))) for _ in range(60000)}))
-    names = np.array([w.capitalize() for w in rng.choice(vocab, size=4000, replace=False)])
-    cdf = np.cumsum(1.0 / np.arange(1, len(vocab) + 1) ** 1.1)
-    cdf /= cdf[-1]
-    start = dt.date(2021, 1, 1)
+def synthetic_articles(pool: DevPool, chunks_wanted: int, seed: int = 14):
+    """The dev articles, then recombinations of them, until about `chunks_wanted` chunks."""
+    rng = random.Random(seed)
     made, n = 0, 0
     while made < chunks_wanted:
-        lengths = rng.integers(12, 30, size=17)  # 17 sentences of 12-29 words
-        picked = vocab[np.searchsorted(cdf, rng.random(int(lengths.sum())))].astype(object)
-        sentences, at = [], 0
-        for length in lengths:
-            sentence = picked[at:at + length]
-            at += length
-            sentence[rng.integers(length)] = names[rng.integers(len(names))]  # one name a sentence
-            if rng.random() < 0.4:
-                sentence[rng.integers(length)] = str(int(rng.integers(2, 5000)))  # and often a number
-            sentences.append(" ".join(sentence).capitalize() + ".")
-        text = " ".join(sentences)
-        made += max(1, math.ceil((len(text) - 120) / 680))
+        base = pool.articles[n % len(pool.articles)]
+        if n < len(pool.articles):
+            article = dict(base)
+        else:
+            other = pool.articles[rng.randrange(len(pool.articles))]
+            mine = [p for p in base["text"].split("\n\n") if p.strip()]
+            theirs = [p for p in other["text"].split("\n\n") if p.strip()]
+            kept = rng.sample(mine, max(1, int(len(mine) * rng.uniform(0.6, 0.9))))
+            kept += rng.sample(theirs, min(len(theirs), rng.randint(1, 3)))
+            rng.shuffle(kept)
+            date = base.get("date") or "2022-06-01"
+            moved = dt.date.fromisoformat(date[:10]) + dt.timedelta(days=rng.randint(-730, 730))
+            article = {"id": f"syn-{n:07d}", "title": base.get("title", ""), "source": base.get("source", ""),
+                       "date": moved.isoformat(), "url": f"https://example.invalid/{n}", "text": "\n\n".join(kept)}
+        made += max(1, round(len(article["text"]) / 566))  # the dev set averages 566 characters a chunk
         n += 1
-        yield {"id": f"syn-{n:07d}", "title": " ".join(rng.choice(names, size=4)), "source": "Synthetic Wire",
-               "date": (start + dt.timedelta(days=int(rng.integers(0, 1095)))).isoformat(),
-               "url": f"https://example.invalid/{n}", "text": text}
+        yield article
+
+
+def build(size: int, folder: Path, pool: DevPool) -> dict:
+    """The archive of about `size` chunks in `folder`, built once: what the build reported."""
+    built = folder / "built.json"
+    if built.exists():
+        return json.loads(built.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    articles = folder / "articles.jsonl.gz"
+    with gzip.open(articles, "wt", encoding="utf-8") as handle:
+        for article in synthetic_articles(pool, size):
+            handle.write(json.dumps(article) + "\n")
+    vectors = StandIns(pool)
+    store = ChunkStore(embedded_client(folder / "data" / "chroma"), vectors, model_name=DEFAULT_MODEL)
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(done: int, total: int) -> None:
+        if time.perf_counter() - last[0] > 60 or done == total:
+            last[0] = time.perf_counter()
+            print(f"  built {done:,} of {total:,} chunks in {last[0] - started:.0f} s", file=sys.stderr, flush=True)
+
+    report = Indexer(store, Chunker(), vectors, batch_size=1000).run([articles], progress=progress)
+    summary = {"chunks": report.chunks_embedded, "articles": report.added, "build_s": time.perf_counter() - started,
+               "real_vectors": vectors.counts["real"], "stand_in_vectors": vectors.counts["stand-in"]}
+    built.write_text(json.dumps(summary))
+    return summary
+
+
+def questions(count: int, seed: int = 41, dataset: Path = DEV_SET) -> list[str]:
+    """`count` of the dev set's questions, drawn at random."""
+    with open(dataset / "questions.jsonl", encoding="utf-8") as handle:
+        asked = [json.loads(line)["question"] for line in handle]
+    return random.Random(seed).sample(asked, min(count, len(asked)))
 
 
 def questions_from(path: Path, count: int, seed: int = 41) -> list[str]:

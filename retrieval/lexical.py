@@ -1,18 +1,16 @@
-"""A BM25 index (bm25s) over the same chunks as Chroma, persisted beside it.
+"""A BM25 index (bm25s) over the same chunks as Chroma.
 
 It is rebuilt from the store's chunks whenever the store's content changes, and carries the
-fingerprint of the content it was built from, so a stale copy on disk (the store changed on
-a Chroma server, or a run was interrupted) is detected and rebuilt rather than trusted.
+store generation it was built at; `lexical_store` saves it beside the store and memory-maps
+it back, trusting a saved copy only at that generation.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import Stemmer
@@ -50,7 +48,7 @@ def fingerprint(items: Sequence[tuple[str, str]]) -> str:
 class LexicalIndex:
     """BM25 over chunk texts (with their article titles), searchable with a row mask."""
 
-    def __init__(self, ids: list[str], date_nums: list[int], model: bm25s.BM25 | None, fingerprint: str,
+    def __init__(self, ids: Sequence[str], date_nums: Sequence[int], model: bm25s.BM25 | None, fingerprint: str,
                  generation: str = ""):
         self.ids = ids
         self.date_nums = np.asarray(date_nums, dtype=np.int64)
@@ -70,29 +68,27 @@ class LexicalIndex:
         model.index([terms(t) or ["\x00"] for t in texts], show_progress=False)
         return cls(list(ids), list(date_nums), model, fingerprint, generation)
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if self._model is not None:
-            self._model.save(str(folder / "bm25"))
-        self.save_labels(folder)
-
-    def save_labels(self, folder: Path) -> None:
-        """Write the ids, dates, fingerprint and generation beside a saved model."""
-        tmp = folder / "ids.json.tmp"
-        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "generation": self.generation, "ids": self.ids,
-                                   "date_nums": self.date_nums.tolist()}))
-        tmp.replace(folder / "ids.json")  # written last: a half-saved index has no valid ids.json
-
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex | None:
+    def from_rows(cls, rows: Iterable[tuple[str, str, int]], generation: str = "", fingerprint: str = "") -> LexicalIndex:
+        """The same index as `build`, from (chunk id, text, date number) rows read one page at
+        a time: each text becomes token ids as it comes, so a million chunks' texts are never
+        held at once, nor a million lists of strings."""
+        ids: list[str] = []
+        dates: list[int] = []
+        vocab: dict[str, int] = {}
+        docs: list[list[int]] = []
+        for chunk_id, text, date_num in rows:
+            ids.append(chunk_id)
+            dates.append(date_num)
+            # setdefault hands back the one int object stored in `vocab`: a document holds references.
+            docs.append([vocab.setdefault(t, len(vocab)) for t in terms(text) or ["\x00"]])
+        if not ids:
+            return cls([], [], None, fingerprint, generation)
         import bm25s
 
-        try:
-            meta = json.loads((folder / "ids.json").read_text())
-            model = bm25s.BM25.load(str(folder / "bm25")) if meta["ids"] else None
-        except (OSError, ValueError, KeyError):
-            return None
-        return cls(meta["ids"], meta["date_nums"], model, meta["fingerprint"], meta.get("generation", ""))
+        model = bm25s.BM25()
+        model.index((docs, vocab), show_progress=False)
+        return cls(ids, dates, model, fingerprint, generation)
 
     def idf(self, term: str) -> float:
         """How rare a stemmed term is among the chunks (BM25's idf); rare words carry meaning.

@@ -28,7 +28,8 @@ from .embeddings import build_embeddings
 from .errors import ArticleError, DateError, IndexBusyError, NotFoundError, QuestionError
 from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .ingest import iter_articles
-from .lexical import LexicalIndex, fingerprint
+from .lexical import LexicalIndex
+from .lexical_store import LexicalFiles
 from .llm_composer import article_passages, period_passages
 from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
 from .search import SearchOptions, Searcher, TimeHints
@@ -161,28 +162,20 @@ class Newsdesk:
             self._lexical, self._lexical_generation, self._lexical_checked = fresh, generation, time.monotonic()
             self._lexical_rebuild = None
 
-    def _load_or_build_lexical(self, generation: str) -> LexicalIndex:
-        """The BM25 copy of the store's content at `generation` (read before the content)."""
-        saved = LexicalIndex.load(self._lexical_dir)
-        # Every write to the store starts a new generation first (ChunkStore.add/delete), so a
-        # copy labelled with the current one was built from the current content: no need to
-        # scan the store's metadata for the fingerprint (~5 s at 47k chunks, per start).
-        if saved is not None and generation and saved.generation == generation:
+    def _load_or_build_lexical(self, generation: str, *, writer: bool = False) -> LexicalIndex:
+        """The BM25 copy of the store's content at `generation` (read before the content): the
+        saved one when it was built at that generation (lexical_store.py), else one built
+        from a paged read of the store and saved for the next process. A writer (holding the
+        writer lock) always saves; a reader only when no other process is saving."""
+        files = LexicalFiles(self._lexical_dir)
+        saved = files.load(generation)
+        if saved is not None:
             return saved
-        current = fingerprint(self.store.content_keys())
-        if saved is not None and saved.fingerprint == current:
-            saved.generation = generation
-            saved.save_labels(self._lexical_dir)
-            return saved
-        chunks = self.store.all_chunks()
-        index = LexicalIndex.build(
-            [c.id for c in chunks],
-            [f"{c.metadata.get('title', '')}\n{c.text}" for c in chunks],
-            [int(c.metadata.get("date_num", 0)) for c in chunks],
-            current,
-            generation,
-        )
-        index.save(self._lexical_dir)
+        rows = ((c.id, f"{c.metadata.get('title', '')}\n{c.text}", int(c.metadata.get("date_num", 0)))
+                for c in self.store.iter_chunks())
+        index = LexicalIndex.from_rows(rows, generation)
+        if generation:
+            files.save(index, wait=writer, still_current=lambda: self.store.generation() == generation)
         return index
 
     # -- the verbs --------------------------------------------------------------------------
@@ -217,10 +210,10 @@ class Newsdesk:
                 report = run(indexer, self._observed(items, read))
                 self._find_copies(read, report)
                 if report.changed or report.repaired or self._lexical is None:
-                    # A new generation tells other processes that their BM25 copies are stale.
-                    changed = report.changed or report.repaired
-                    generation = self.store.mark_changed() if changed else self.store.generation()
-                    self._swap_lexical(self._load_or_build_lexical(generation), generation)
+                    # The run ended with a new generation if it changed anything (Indexer._finish),
+                    # which tells other processes that their BM25 copies are stale.
+                    generation = self.store.generation()
+                    self._swap_lexical(self._load_or_build_lexical(generation, writer=True), generation)
                 return report
         finally:
             self._index_lock.release()
@@ -259,7 +252,7 @@ class Newsdesk:
                 report = Indexer(self.store, self.chunker, self.embeddings).repair()
                 if report.repaired or report.broken:
                     generation = self.store.mark_changed()
-                    self._swap_lexical(self._load_or_build_lexical(generation), generation)
+                    self._swap_lexical(self._load_or_build_lexical(generation, writer=True), generation)
                 return report
         finally:
             self._index_lock.release()

@@ -37,6 +37,10 @@ MODEL_KEY = "embedding_model"
 # Changed by every index run that changes the content, so that other processes and machines
 # sharing the collection know their BM25 copies are stale (see Newsdesk.lexical_index).
 GENERATION_KEY = "newsdesk_generation"
+# The generation at the end of the last index run that left the store consistent (nothing
+# invisible left over, every article recorded). While the generation is still that one,
+# nothing has been written since, so the next run can skip the scan of every chunk.
+CLEAN_KEY = "newsdesk_clean"
 RECORDS_SUFFIX = "_articles"
 # The record of an article being deleted: no chunk has this version, so none is visible.
 TOMBSTONE = "-"
@@ -235,15 +239,31 @@ class ChunkStore:
         """A token that changes whenever an index run changes the content ("" before any)."""
         return str(self._fresh_metadata().get(GENERATION_KEY, ""))
 
-    def mark_changed(self) -> str:
+    def mark_changed(self, *, clean: bool = False) -> str:
         """Start a new generation; returns its token. Every write does, and an index run
-        once more at its end, so that processes that read mid-run rebuild again."""
+        once more at its end, so that processes that read mid-run rebuild again. `clean`:
+        the run that ends here left the store consistent (see `is_clean`)."""
         token = uuid.uuid4().hex
+        self._set_metadata({GENERATION_KEY: token, **({CLEAN_KEY: token} if clean else {})})
+        return token
+
+    def mark_clean(self) -> None:
+        """An index run that wrote nothing ends with the store consistent at this generation."""
+        metadata = self._fresh_metadata()
+        if metadata.get(CLEAN_KEY) != metadata.get(GENERATION_KEY, ""):
+            self._set_metadata({CLEAN_KEY: str(metadata.get(GENERATION_KEY, ""))}, metadata)
+
+    def is_clean(self) -> bool:
+        """Nothing has been written since an index run ended with the store consistent: no
+        invisible chunks to discard, and every committed article has its record."""
+        metadata = self._fresh_metadata()
+        return bool(metadata.get(CLEAN_KEY)) and metadata.get(CLEAN_KEY) == metadata.get(GENERATION_KEY)
+
+    def _set_metadata(self, changes: dict, metadata: dict | None = None) -> None:
         # Chroma refuses to be handed the distance function again ("hnsw:space"), which
         # lives in the collection's configuration anyway: pass the other keys only.
-        kept = {k: v for k, v in self._fresh_metadata().items() if not k.startswith("hnsw:")}
-        self._guard(self._collection.modify, metadata={**kept, GENERATION_KEY: token})
-        return token
+        kept = {k: v for k, v in (metadata or self._fresh_metadata()).items() if not k.startswith("hnsw:")}
+        self._guard(self._collection.modify, metadata={**kept, **changes})
 
     def count(self) -> int:
         """Chunks stored, visible or not (a fast count, for statistics)."""
@@ -269,6 +289,34 @@ class ChunkStore:
             versions = self._versions(meta(item)["doc_id"] for item in items)
         return [item for item in items
                 if str(meta(item).get("version", "")) == versions.get(meta(item)["doc_id"], "")]
+
+    def records_of(self, doc_ids: Iterable[str]) -> dict[str, dict]:
+        """The records of these articles (those that have one), by article id."""
+        wanted = sorted(set(doc_ids))
+        found: dict[str, dict] = {}
+        for begin in range(0, len(wanted), WRITE_SLICE):
+            got = self._guard(self._records.get, ids=wanted[begin:begin + WRITE_SLICE], include=["metadatas"])
+            found.update((i, m or {}) for i, m in zip(got["ids"], got["metadatas"]))
+        return found
+
+    def recorded_articles(self, doc_ids: Iterable[str]) -> dict[str, StoredArticle]:
+        """The committed articles among `doc_ids` as their records tell, without their chunk
+        ids (see `chunk_ids_of`): in a consistent store (`is_clean`) what `articles` would say
+        of them for an index run, from a lookup of these records alone."""
+        return {doc_id: StoredArticle(doc_id=doc_id, doc_hash=str(r.get("doc_hash", "")), origin=str(r.get("origin", "")),
+                                      title="", source="", date="", url="")
+                for doc_id, r in self.records_of(doc_ids).items() if r.get("version") not in (None, "", TOMBSTONE)}
+
+    def chunk_ids_of(self, doc_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The committed chunk ids of these articles, by article id."""
+        wanted = sorted(set(doc_ids))
+        found: dict[str, list[str]] = {}
+        for begin in range(0, len(wanted), 100):
+            part = wanted[begin:begin + 100]
+            pairs = list(self._metadatas({"doc_id": {"$in": part}}))
+            for chunk_id, meta in self._visible(pairs, lambda pair: pair[1]):
+                found.setdefault(meta["doc_id"], []).append(chunk_id)
+        return found
 
     def records(self) -> dict[str, dict]:
         """Every article record, by article id."""
@@ -351,13 +399,19 @@ class ChunkStore:
 
     def all_chunks(self, page: int = 5000) -> list[StoredChunk]:
         """Every visible chunk."""
-        chunks, offset = [], 0
+        return list(self.iter_chunks(page))
+
+    def iter_chunks(self, page: int = 5000) -> Iterable[StoredChunk]:
+        """Every visible chunk, read `page` at a time (a million chunks' texts are never held
+        at once)."""
         versions = {doc_id: str(r.get("version", "")) for doc_id, r in self.records().items()}
+        offset = 0
         while True:
             got = self._guard(self._collection.get, include=["documents", "metadatas"], limit=page, offset=offset)
-            chunks += [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            chunks = [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            yield from self._visible(chunks, lambda c: c.metadata, versions)
             if len(got["ids"]) < page:
-                return self._visible(chunks, lambda c: c.metadata, versions)
+                return
             offset += page
 
     def get(self, ids: Sequence[str], *, with_embeddings: bool = False) -> dict[str, tuple[StoredChunk, list[float] | None]]:

@@ -212,11 +212,11 @@ def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_
 def test_a_saved_bm25_copy_is_trusted_only_at_the_generation_it_was_built_at(hash_desk, tmp_path):
     indexed_story_folder(hash_desk, tmp_path)
 
-    def scan_refused():
-        raise AssertionError("the store's metadata was scanned")
+    def scan_refused(*args, **kwargs):
+        raise AssertionError("the store's chunks were read")
 
     restarted = same_data_dir(tmp_path)
-    restarted.store.content_keys = scan_refused  # a start at the same generation needs no scan
+    restarted.store.iter_chunks = scan_refused  # a start at the same generation reads no chunk
     assert [cid for cid, _ in restarted.lexical_index().search("first", 5)] == ["first.md#0"]
 
     hash_desk.store.delete(["first.md#0"])  # a write outside an index run starts a generation too

@@ -21,7 +21,7 @@ the build time (stand-in vectors, so mostly chunking and Chroma), the disk used 
 BM25), the BM25 build (from a paged read of the store) and its memory-mapped load, the first
 re-index of 1,000 unchanged articles after a build by an older version (a full metadata
 scan) and the next one (article records only), `ask` p50/p95 in a warm process (retrieve +
-compose; the composer's off-topic gate is off, so every ask composes), and process start to
+compose, as shipped: the questions the archive cannot answer abstain, and are counted), and process start to
 first answer (`newsdesk ask` in a fresh process) with its peak RSS. With `--server` it also
 asks through a `chroma run` server over the same data.
 """
@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,13 +48,12 @@ import numpy as np
 import typer
 from langchain_core.embeddings import Embeddings
 
-from retrieval.answers import ComposerOptions
 from retrieval.chunking import Chunker
-from retrieval.config import DEFAULT_MODEL, RetrievalSettings
+from retrieval.config import DEFAULT_MODEL
 from retrieval.embeddings import build_embeddings
 from retrieval.indexer import Indexer
 from retrieval.service import Newsdesk
-from retrieval.store import ChunkStore, embedded_client, server_client
+from retrieval.store import ChunkStore, embedded_client
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = ROOT.parent / "shared" / "eval" / "realtimeqa-dev"
@@ -196,139 +196,154 @@ def questions(count: int, seed: int = 41, dataset: Path = DEV_SET) -> list[str]:
     return random.Random(seed).sample(asked, min(count, len(asked)))
 
 
-def questions_from(path: Path, count: int, seed: int = 41) -> list[str]:
-    """Questions made of six words of a sentence of a random article."""
-    rng = np.random.default_rng(seed)
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        articles = [json.loads(line)["text"] for _, line in zip(range(5000), handle)]
-    asked = []
-    for _ in range(count):
-        sentences = articles[rng.integers(len(articles))].split(". ")
-        picked = sentences[rng.integers(len(sentences))].split()
-        asked.append("What about " + " ".join(rng.choice(picked, size=min(6, len(picked)), replace=False)) + "?")
-    return asked
-
-
 def du(path: Path) -> float:
     """MB on disk under `path`."""
     return sum(p.stat().st_blocks * 512 for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def settings_for(data_dir: Path) -> RetrievalSettings:
-    return RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir, chroma_host=None, llm_provider="none",
-                             embedding_backend="auto")
-
-
-def timed(call):
+def timed(call, *args, **kwargs):
     started = time.perf_counter()
-    result = call()
+    result = call(*args, **kwargs)
     return result, time.perf_counter() - started
 
 
-def one_size(chunks_wanted: int, folder: Path, asks: int, export_from: Path | None) -> dict:
-    data_dir, articles = folder / "data", folder / "articles.jsonl.gz"
-    folder.mkdir(parents=True, exist_ok=True)
-    with gzip.open(articles, "wt", encoding="utf-8") as handle:
-        for article in synthetic_articles(chunks_wanted):
-            handle.write(json.dumps(article) + "\n")
-    settings = settings_for(data_dir)
-    hashed = HashedWords()
-    store = ChunkStore(embedded_client(data_dir / "chroma"), hashed, model_name=DEFAULT_MODEL)
-    report, index_s = timed(lambda: Indexer(store, Chunker(), hashed, batch_size=1000).run([articles]))
-    store.mark_changed()
-    desk = Newsdesk(store, hashed, data_dir=data_dir)
-    chunks, read_s = timed(store.all_chunks)
-    lexical, build_s = timed(lambda: LexicalIndex.build(
-        [c.id for c in chunks], [f"{c.metadata.get('title', '')}\n{c.text}" for c in chunks],
-        [int(c.metadata.get("date_num", 0)) for c in chunks], "", store.generation()))
-    del chunks
-    bm25_dir = data_dir / "bm25" / store.collection_name  # where Newsdesk keeps its copy
-    lexical.save(bm25_dir)
-    _, load_s = timed(lambda: LexicalIndex.load(bm25_dir))
-    desk = Newsdesk(store, hashed, data_dir=data_dir)
-    desk.lexical_index()  # takes the saved copy (it carries the store's generation)
-    noop, noop_s = timed(lambda: desk.index([articles]))
-    assert noop.chunks_embedded == 0 and not noop.changed, noop
-
-    if export_from is not None:  # the model's ONNX export, made once for all sizes
-        shutil.copytree(export_from, data_dir / "models", dirs_exist_ok=True)
-    real = build_embeddings(DEFAULT_MODEL, data_dir)
-    asker = Newsdesk(store, CostedQueries(real), data_dir=data_dir,
-                     composer_options=ComposerOptions(min_similarity=0.0))
-    questions = questions_from(articles, asks + 1)
-    asker.ask(questions[0])  # loads the model and the BM25 copy: not timed
-    times, abstained = [], 0
-    for question in questions[1:]:
-        answer, seconds = timed(lambda: asker.ask(question))
-        times.append(seconds * 1000)
-        abstained += answer.abstained
-
-    first_s, first_rss = first_answer(data_dir, questions[1])
-    return {"chunks": report.chunks_embedded, "articles": report.added, "index_s": index_s,
-            "chroma_mb": du(data_dir / "chroma"), "bm25_mb": du(data_dir / "bm25"), "read_s": read_s,
-            "bm25_build_s": build_s, "bm25_load_s": load_s, "noop_index_s": noop_s,
-            "ask_p50_ms": statistics.median(times), "ask_p95_ms": float(np.percentile(times, 95)),
-            "abstained": abstained, "asks": len(times), "first_answer_s": first_s, "first_answer_rss_mb": first_rss}
+def noop_articles(folder: Path, count: int = 1000, seed: int = 7) -> Path:
+    """`count` of the archive's articles, unchanged, in a file of their own."""
+    with gzip.open(folder / "articles.jsonl.gz", "rt", encoding="utf-8") as handle:
+        lines = handle.readlines()
+    path = folder / f"noop-{count}.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(random.Random(seed).sample(lines, min(count, len(lines))))
+    return path
 
 
-FIRST_ANSWER = """
-import sys
-sys.path.insert(0, sys.argv[1])
+# A warm process (the bot's steady state): load, ask once untimed, then time each ask.
+WARM_ASKS = """
+import json, sys, time
 from pathlib import Path
-from bench.scale import CostedQueries, settings_for
-from retrieval.answers import ComposerOptions
-from retrieval.embeddings import build_embeddings
+from retrieval.config import RetrievalSettings
 from retrieval.service import Newsdesk
-from retrieval.store import ChunkStore, embedded_client
-data_dir = Path(sys.argv[2])
-settings = settings_for(data_dir)
-queries = CostedQueries(build_embeddings(settings.embedding_model, data_dir))
-store = ChunkStore(embedded_client(data_dir / "chroma"), queries, model_name=settings.embedding_model)
-desk = Newsdesk(store, queries, data_dir=data_dir, composer_options=ComposerOptions(min_similarity=0.0))
-desk.ask(sys.argv[3])
-# VmHWM, not wait4's ru_maxrss, which carries over the forking parent's peak.
-print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")))
+desk = Newsdesk.from_settings(RetrievalSettings())
+questions = json.loads(sys.argv[1])
+desk.ask(questions[0])
+times, cpu, abstained = [], [], 0
+for question in questions[1:]:
+    started, used = time.perf_counter(), time.process_time()
+    answer = desk.ask(question)
+    times.append((time.perf_counter() - started) * 1000)
+    cpu.append((time.process_time() - used) * 1000)
+    abstained += answer.abstained
+peak = next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM"))
+print(json.dumps({"times": times, "cpu": cpu, "abstained": abstained, "peak_mb": int(peak) / 1024}))
 """
 
 
-def first_answer(data_dir: Path, question: str) -> tuple[float, float]:
-    """Process start to first answer, and the process's peak RSS (MB)."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", FIRST_ANSWER, str(ROOT), str(data_dir), question],
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+def warm_asks(env: dict[str, str], asked: list[str]) -> dict:
+    done = subprocess.run([sys.executable, "-c", WARM_ASKS, json.dumps(asked)], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
     if done.returncode:
-        raise SystemExit(f"the first-answer process failed:\n{done.stderr}")
-    return seconds, int(done.stdout.split()[-1]) / 1024
+        raise SystemExit(f"the asking process failed:\n{done.stderr}")
+    got = json.loads(done.stdout.splitlines()[-1])
+    return {"ask_p50_ms": statistics.median(got["times"]), "ask_p95_ms": float(np.percentile(got["times"], 95)),
+            "ask_cpu_p50_ms": statistics.median(got["cpu"]), "ask_cpu_p95_ms": float(np.percentile(got["cpu"], 95)),
+            "asks": len(got["times"]), "abstained": got["abstained"], "warm_peak_mb": got["peak_mb"]}
+
+
+def first_answers(env: dict[str, str], asked: list[str]) -> dict:
+    """`newsdesk ask` in fresh processes: process start to answer, and peak RSS (medians)."""
+    from bench.oneshot import timed as run_cli
+
+    runs, cpu = [], []
+    for question in asked:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        runs.append(run_cli(["ask", question], env, ROOT)[:2])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return {"first_answer_s": statistics.median(w for w, _ in runs), "first_answer_cpu_s": statistics.median(cpu),
+            "first_answer_max_s": max(w for w, _ in runs),
+            "first_answer_peak_mb": statistics.median(r for _, r in runs)}
+
+
+def one_size(size: int, folder: Path, pool: DevPool, asks: int, export_from: Path, server: bool) -> dict:
+    from bench.oneshot import environment
+    from retrieval.lexical import LexicalIndex
+    from retrieval.lexical_store import LexicalFiles
+
+    row = dict(build(size, folder, pool))
+    data_dir = folder / "data"
+    shutil.copytree(export_from, data_dir / "models", dirs_exist_ok=True)
+    shutil.rmtree(data_dir / "bm25", ignore_errors=True)  # timed from nothing below
+    real = build_embeddings(DEFAULT_MODEL, data_dir)
+    store = ChunkStore(embedded_client(data_dir / "chroma"), real, model_name=DEFAULT_MODEL)
+
+    _, row["full_scan_s"] = timed(store.scan)  # what every index run did before article records were used
+    generation = store.generation()
+    rows = ((c.id, f"{c.metadata.get('title', '')}\n{c.text}", int(c.metadata.get("date_num", 0)))
+            for c in store.iter_chunks())
+    built, row["bm25_build_s"] = timed(LexicalIndex.from_rows, rows, generation)
+    files = LexicalFiles(data_dir / "bm25" / store.collection_name)
+    _, row["bm25_save_s"] = timed(files.save, built)
+    loaded, row["bm25_load_s"] = timed(files.load, generation)
+    assert loaded is not None and len(loaded) == len(built) == row["chunks"], (loaded, row)
+    built = loaded = None  # noqa: F841 - let go of both before the processes below start
+
+    noop = noop_articles(folder)
+    desk = Newsdesk(store, real, data_dir=data_dir)
+    first, row["noop_first_s"] = timed(desk.index, [noop])  # scans if the store is not yet marked clean
+    again, row["noop_s"] = timed(desk.index, [noop])
+    row["noop_articles"] = min(1000, row["articles"])
+    assert first.unchanged == again.unchanged == row["noop_articles"] and not (first.changed or again.changed)
+    desk = store = None
+    row["chroma_mb"], row["bm25_mb"] = du(data_dir / "chroma"), du(data_dir / "bm25")
+
+    asked = questions(asks + 4)
+    env = environment(data_dir)
+    row.update(warm_asks(env, asked[:asks + 1]))
+    row.update(first_answers(env, asked[-3:]))
+    if server:
+        from bench.faults import start_server
+
+        (proc, port), row["server_start_s"] = timed(lambda: start_server(data_dir / "chroma"))
+        try:
+            served = {**env, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(port)}
+            row.update({f"server_{k}": v for k, v in warm_asks(served, asked[:asks + 1]).items()})
+            row.update({f"server_{k}": v for k, v in first_answers(served, asked[-3:]).items()})
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return row
+
+
+COLUMNS = (("chunks", "chunks"), ("real_vectors", "real vectors"), ("stand_in_vectors", "stand-ins"),
+           ("chroma_mb", "chroma MB"), ("bm25_mb", "bm25 MB"), ("bm25_build_s", "bm25 build s"),
+           ("bm25_load_s", "bm25 load s"), ("full_scan_s", "full scan s"), ("noop_articles", "no-op articles"), ("noop_s", "no-op s"),
+           ("ask_p50_ms", "ask p50 ms"), ("ask_p95_ms", "ask p95 ms"),
+           ("ask_cpu_p50_ms", "its CPU p50 ms"), ("ask_cpu_p95_ms", "CPU p95 ms"), ("warm_peak_mb", "warm peak MB"),
+           ("first_answer_s", "start to answer s"), ("first_answer_cpu_s", "its CPU s"),
+           ("first_answer_peak_mb", "its peak MB"))
 
 
 @app.command()
-def main(sizes: Annotated[str, typer.Option(help="Comma-separated chunk counts.")] = "10000,100000",
+def main(dev_index: Annotated[Path, typer.Option(help="A data directory the quality benchmark built on the dev set.")],
+         sizes: Annotated[str, typer.Option(help="Comma-separated chunk counts.")] = "10000,100000",
          asks: Annotated[int, typer.Option(min=5, help="Questions timed per size.")] = 50,
-         keep: Annotated[Path | None, typer.Option(help="Build under this folder and keep it (default: a temp dir).")] = None,
+         cache: Annotated[Path, typer.Option(help="Where each size is built once and kept.")] = Path("/tmp/newsdesk-scale"),
+         server: Annotated[bool, typer.Option(help="Also ask through a `chroma run` server.")] = False,
          ) -> None:
-    root = keep or Path(tempfile.mkdtemp(prefix="newsdesk-scale-"))
+    pool = DevPool.load(dev_index)
     # The model's ONNX export, made once (it needs torch) and copied into each size's data dir.
-    exporter = build_embeddings(DEFAULT_MODEL, root / "export")
-    exporter.embed_query("export")
-    export_from = root / "export" / "models"
+    export_from = cache / "export" / "models"
+    if not export_from.exists():
+        build_embeddings(DEFAULT_MODEL, cache / "export").embed_query("export")
     rows = []
-    try:
-        for size in (int(s) for s in sizes.split(",")):
-            row = one_size(size, root / f"n{size}", asks, export_from)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    finally:
-        if keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+    for size in (int(s) for s in sizes.split(",")):
+        row = one_size(size, cache / f"n{size}", pool, asks, export_from, server)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     print(f"\n{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    header = ("chunks", "index s", "chroma MB", "bm25 MB", "bm25 build s", "bm25 load s", "no-op index s",
-              "ask p50 ms", "ask p95 ms", "first answer s", "its peak MB")
-    print(" | ".join(header))
+    print(" | ".join(label for _, label in COLUMNS))
     for r in rows:
-        print(" | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in (
-            r["chunks"], r["index_s"], r["chroma_mb"], r["bm25_mb"], r["bm25_build_s"], r["bm25_load_s"],
-            r["noop_index_s"], r["ask_p50_ms"], r["ask_p95_ms"], r["first_answer_s"], r["first_answer_rss_mb"])))
+        print(" | ".join(f"{r[key]:.2f}" if isinstance(r[key], float) else f"{r[key]:,}" for key, _ in COLUMNS))
 
 
 if __name__ == "__main__":

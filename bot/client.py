@@ -136,6 +136,7 @@ class NewsdeskBot(commands.Bot):
         self.digest_checks = 0  # schedule checks made since start
         self.titles: list[SourceInfo] = []  # for /summary's autocomplete
         self.titles_at = 0.0  # time.monotonic() of the last refresh
+        self._titles_task: asyncio.Task | None = None  # the first listing, started by setup_hook
 
     async def login(self, token: str) -> None:
         use_discord_endpoints(self.settings.discord_api_base, self.settings.discord_gateway_url)
@@ -159,7 +160,10 @@ class NewsdeskBot(commands.Bot):
             # the process. A full garbage collection rescans all of it, holding the GIL for ~0.4 s:
             # long enough to stall heartbeats and interaction acknowledgements. Freeze it instead.
             gc.freeze()
-        await self.refresh_titles()
+        # Listing the titles reads every article's metadata (seconds on a large archive): it goes
+        # on in the background, so the commands are synced and the gateway connects meanwhile.
+        self._titles_task = asyncio.create_task(self.refresh_titles(), name="newsdesk-titles")
+        self._loops.append(self._titles_task)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -180,6 +184,11 @@ class NewsdeskBot(commands.Bot):
             await self.retrieve(self.newsdesk.search, "warm up", k=1)
         except NewsdeskError as exc:
             log.warning("Warm-up search failed: %s", exc)
+
+    async def first_titles(self, timeout: float = 2.0) -> None:
+        """Wait, briefly (autocomplete must answer within 3 s), for the titles listed at start."""
+        if self._titles_task is not None and not self._titles_task.done():
+            await asyncio.wait({self._titles_task}, timeout=timeout)
 
     async def refresh_titles(self) -> None:
         try:

@@ -126,6 +126,7 @@ class Questions(commands.Cog):
 
     @summary.autocomplete("article")
     async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        await self.bot.first_titles()
         if time.monotonic() - self.bot.titles_at > TITLES_MAX_AGE and not self._refreshing:
             # the index may have changed from the command line: refresh for the next keystroke
             self._refreshing = asyncio.create_task(self.bot.refresh_titles())

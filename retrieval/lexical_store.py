@@ -15,6 +15,9 @@ removes a folder being written.
 
     folder/CURRENT            the name of the current copy's folder
     folder/v-<random>/        labels.json, ids.bin + ids.offsets.npy, dates.npy, bm25/ (bm25s)
+
+A copy in the earlier layout (folder/ids.json beside folder/bm25/) is read until the next
+save replaces it.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ class LexicalFiles:
         copy, or one of another generation: stale, or built by a run that did not finish)."""
         if not generation:
             return None
+        if not (self.folder / CURRENT).exists() and (self.folder / "ids.json").exists():
+            return self._legacy(generation)
         for _attempt in range(2):  # a save may replace the copy between reading CURRENT and its files
             try:
                 copy = self.folder / (self.folder / CURRENT).read_text().strip()
@@ -96,6 +101,22 @@ class LexicalFiles:
             except (OSError, ValueError, KeyError):
                 return None
         return None
+
+    def _legacy(self, generation: str) -> LexicalIndex | None:
+        """A copy saved in the layout before this one (ids in ids.json beside bm25/), until the
+        next index run saves one in this layout: an upgrade does not cost a rebuild."""
+        try:
+            labels = json.loads((self.folder / "ids.json").read_text())
+            if labels.get("generation") != generation:
+                return None
+            model = None
+            if labels["ids"]:
+                import bm25s
+
+                model = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True, show_progress=False)
+            return LexicalIndex(labels["ids"], labels["date_nums"], model, labels.get("fingerprint", ""), generation)
+        except (OSError, ValueError, KeyError):
+            return None
 
     @staticmethod
     def _read(copy: Path, labels: dict) -> LexicalIndex:

@@ -1,6 +1,7 @@
 """BM25 copies saved beside the store (retrieval/lexical_store.py) and the index run that
 skips the scan of every chunk when the store was left clean."""
 
+import json
 import os
 import signal
 import subprocess
@@ -177,3 +178,16 @@ def test_a_stale_saved_copy_is_rebuilt_and_saved_at_the_new_generation(hash_desk
     assert started.lexical_index().search("ferry", 5) == []
     files = LexicalFiles(tmp_path / "data" / "bm25" / "newsdesk")
     assert (files.load(generation).generation, len(files.load(generation))) == (generation, 0)
+
+
+def test_a_copy_saved_in_the_earlier_layout_is_read_until_the_next_save(tmp_path):
+    folder = tmp_path / "bm25"
+    folder.mkdir()
+    index = index_at("g1")
+    index._model.save(str(folder / "bm25"))
+    (folder / "ids.json").write_text(json.dumps({"fingerprint": "", "generation": "g1", "ids": IDS, "date_nums": DATES}))
+    files = LexicalFiles(folder)
+    assert (files.load("g2"), hits(files.load("g1"), "ferry")) == (None, hits(index, "ferry"))
+    files.save(index_at("g2"))
+    assert (files.load("g1"), sorted(p.name for p in folder.iterdir())[:1]) == (None, [".save.lock"])
+    assert not (folder / "ids.json").exists() and not (folder / "bm25").exists()

@@ -162,10 +162,10 @@ class Indexer:
                 report.unchanged += 1
             else:
                 pending.append((item, digest, old))
-        if inventory is None:  # the chunks an update replaces, for the changed articles only
-            chunk_ids = self.store.chunk_ids_of(old.doc_id for _, _, old in pending if old is not None)
+        if inventory is None:  # the chunks an update replaces, when an older record does not list them
+            chunk_ids = self.store.chunk_ids_of(old.doc_id for _, _, old in pending if old is not None and not old.chunk_ids)
             for _, _, old in pending:
-                if old is not None:
+                if old is not None and not old.chunk_ids:
                     old.chunk_ids = chunk_ids.get(old.doc_id, [])
 
         self._write(pending, report, progress)
@@ -237,8 +237,7 @@ class Indexer:
         """Make wholly written articles visible, then remove their old versions' chunks."""
         if not finished:
             return
-        self.store.commit({p.article.id: {"version": p.digest, "doc_hash": p.digest, "chunks": len(p.chunks)}
-                           for p in finished})
+        self.store.commit({p.article.id: self._record(p) for p in finished})
         self._wrote("commit")
         stale = sorted(cid for p in finished if p.old for cid in p.old.chunk_ids)
         if stale:
@@ -249,6 +248,15 @@ class Indexer:
                 report.added += 1
             else:
                 report.updated += 1
+
+    @staticmethod
+    def _record(plan: _Planned) -> dict:
+        """An article's record: its committed version, and what lists it (store.LISTED)."""
+        article = plan.article
+        return {"version": plan.digest, "doc_hash": plan.digest, "chunks": len(plan.chunks),
+                "suffix": plan.ids[0][len(plan.chunks[0].id):] if plan.chunks else "", "origin": article.origin,
+                "title": article.title, "source": article.source,
+                "date": article.date.isoformat() if article.date else "", "url": article.url}
 
     def _embed_and_store(self, batch: list[tuple[_Planned, Chunk, str]]) -> None:
         vectors = self.embeddings.embed_documents([match_text(p.article, c) for p, c, _ in batch])

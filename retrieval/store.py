@@ -74,6 +74,22 @@ class StoredArticle:
     chunk_ids: list[str] = field(default_factory=list)
 
 
+# What an article's record says of it beside its version (Indexer._commit), so that listing
+# the articles reads one record an article rather than every chunk's metadata.
+LISTED = ("suffix", "origin", "title", "source", "date", "url")
+
+
+def article_from_record(doc_id: str, record: dict) -> StoredArticle | None:
+    """The committed article a record lists (its chunks are `<id>#<n><suffix>`), or None for a
+    record written before records listed their article."""
+    if any(key not in record for key in LISTED):
+        return None
+    return StoredArticle(doc_id=doc_id, doc_hash=str(record.get("doc_hash", "")), origin=str(record["origin"]),
+                         title=str(record["title"]), source=str(record["source"]), date=str(record["date"]),
+                         url=str(record["url"]),
+                         chunk_ids=[f"{doc_id}#{n}{record['suffix']}" for n in range(int(record.get("chunks", 0)))])
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     id: str
@@ -300,12 +316,17 @@ class ChunkStore:
         return found
 
     def recorded_articles(self, doc_ids: Iterable[str]) -> dict[str, StoredArticle]:
-        """The committed articles among `doc_ids` as their records tell, without their chunk
-        ids (see `chunk_ids_of`): in a consistent store (`is_clean`) what `articles` would say
-        of them for an index run, from a lookup of these records alone."""
-        return {doc_id: StoredArticle(doc_id=doc_id, doc_hash=str(r.get("doc_hash", "")), origin=str(r.get("origin", "")),
-                                      title="", source="", date="", url="")
-                for doc_id, r in self.records_of(doc_ids).items() if r.get("version") not in (None, "", TOMBSTONE)}
+        """The committed articles among `doc_ids` as their records tell: in a consistent store
+        (`is_clean`) what `articles` would say of them, from a lookup of these records alone.
+        A record written before records listed their article gives no chunk ids (see
+        `chunk_ids_of`) and no title."""
+        found = {}
+        for doc_id, record in self.records_of(doc_ids).items():
+            if record.get("version") not in (None, "", TOMBSTONE):
+                found[doc_id] = article_from_record(doc_id, record) or StoredArticle(
+                    doc_id=doc_id, doc_hash=str(record.get("doc_hash", "")), origin="", title="", source="", date="",
+                    url="")
+        return found
 
     def chunk_ids_of(self, doc_ids: Iterable[str]) -> dict[str, list[str]]:
         """The committed chunk ids of these articles, by article id."""
@@ -379,8 +400,27 @@ class ChunkStore:
 
     def articles(self, where: dict | None = None) -> dict[str, StoredArticle]:
         """The indexed articles, keyed by id: every one, or those whose chunks match the
-        Chroma filter `where` (e.g. {"doc_id": ...}), which spares a scan of the whole store."""
+        Chroma filter `where` (e.g. {"doc_id": ...}), which spares a scan of the whole store.
+        Every one is read from the article records when the store is consistent (`is_clean`)
+        and each record lists its article: one record an article instead of every chunk."""
+        if where is None:
+            listed = self._listed()
+            if listed is not None:
+                return listed
         return self.scan(where).articles
+
+    def _listed(self) -> dict[str, StoredArticle] | None:
+        if not self.is_clean():
+            return None
+        found = {}
+        for doc_id, record in self.records().items():
+            if record.get("version") in (None, "", TOMBSTONE):
+                continue  # a writer's lease; tombstones do not outlive a clean run
+            article = article_from_record(doc_id, record)
+            if article is None:
+                return None  # written before records listed their article: the chunks tell
+            found[doc_id] = article
+        return found
 
     def content_keys(self) -> list[tuple[str, str]]:
         """(chunk id, article hash) of every visible chunk: what the BM25 index's fingerprint covers."""

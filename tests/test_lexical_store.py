@@ -1,6 +1,7 @@
 """BM25 copies saved beside the store (retrieval/lexical_store.py) and the index run that
 skips the scan of every chunk when the store was left clean."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -191,3 +192,36 @@ def test_a_copy_saved_in_the_earlier_layout_is_read_until_the_next_save(tmp_path
     files.save(index_at("g2"))
     assert (files.load("g1"), sorted(p.name for p in folder.iterdir())[:1]) == (None, [".save.lock"])
     assert not (folder / "ids.json").exists() and not (folder / "bm25").exists()
+
+
+def sorted_chunks(articles: dict) -> dict:
+    return {doc_id: dataclasses.replace(a, chunk_ids=sorted(a.chunk_ids)) for doc_id, a in articles.items()}
+
+
+def test_articles_are_listed_from_their_records_as_the_scan_lists_them(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "a.md", 2)
+    write_story(folder, "b.md", 1)
+    hash_desk.index([folder])
+    write_story(folder, "b.md", 3)  # an update: its chunks get new ids
+    hash_desk.index([folder])
+    scanned = hash_desk.store.scan().articles
+    assert len(scanned["b.md"].chunk_ids) == 3 and scanned["b.md"].chunk_ids[0].startswith("b.md#0@")
+    hash_desk.store.scan = refuse
+    assert sorted_chunks(hash_desk.store.articles()) == sorted_chunks(scanned)
+    assert [(s.doc_id, s.chunks) for s in hash_desk.sources()] == [("b.md", 3), ("a.md", 2)]
+
+
+def test_records_from_before_they_listed_their_article_are_not_listed_from(hash_desk, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "a.md", 1)
+    hash_desk.index([folder])
+    record = hash_desk.store.records()["a.md"]
+    hash_desk.store.commit({"a.md": {k: record[k] for k in ("version", "doc_hash", "chunks")}})
+    hash_desk.store.mark_clean()
+    assert hash_desk.store.is_clean()
+    [article] = hash_desk.store.articles().values()  # from the chunks' metadata
+    assert (article.title, article.chunk_ids) == ("Ferry a.md", ["a.md#0"])
+    assert counts(hash_desk.index([folder])) == (0, 0, 1, 0, 0)

@@ -51,7 +51,8 @@ from langchain_core.embeddings import Embeddings
 from retrieval.chunking import Chunker
 from retrieval.config import DEFAULT_MODEL
 from retrieval.embeddings import build_embeddings
-from retrieval.indexer import Indexer
+from retrieval.indexer import Indexer, match_text
+from retrieval.ingest import iter_articles
 from retrieval.service import Newsdesk
 from retrieval.store import ChunkStore, embedded_client
 
@@ -165,16 +166,21 @@ def synthetic_articles(pool: DevPool, chunks_wanted: int, seed: int = 14):
 
 
 def build(size: int, folder: Path, pool: DevPool) -> dict:
-    """The archive of about `size` chunks in `folder`, built once: what the build reported."""
+    """The archive of about `size` chunks in `folder`, built once: what the build reported. A
+    build that stopped half-way resumes (the index run is incremental)."""
     built = folder / "built.json"
     if built.exists():
         return json.loads(built.read_text())
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     articles = folder / "articles.jsonl.gz"
-    with gzip.open(articles, "wt", encoding="utf-8") as handle:
-        for article in synthetic_articles(pool, size):
-            handle.write(json.dumps(article) + "\n")
+    resumed = articles.exists()
+    if not resumed:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        partial = folder / "articles.jsonl.gz.partial"
+        with gzip.open(partial, "wt", encoding="utf-8") as handle:
+            for article in synthetic_articles(pool, size):
+                handle.write(json.dumps(article) + "\n")
+        partial.rename(articles)
     vectors = StandIns(pool)
     store = ChunkStore(embedded_client(folder / "data" / "chroma", LOADED_TIMEOUT_S), vectors, model_name=DEFAULT_MODEL,
                        timeout_s=LOADED_TIMEOUT_S)
@@ -187,7 +193,14 @@ def build(size: int, folder: Path, pool: DevPool) -> dict:
             print(f"  built {done:,} of {total:,} chunks in {last[0] - started:.0f} s", file=sys.stderr, flush=True)
 
     report = Indexer(store, Chunker(), vectors, batch_size=1000).run([articles], progress=progress)
-    summary = {"chunks": report.chunks_embedded, "articles": report.added, "build_s": time.perf_counter() - started,
+    if resumed:  # the stopped run embedded the rest: count the whole archive's chunks again
+        vectors.counts = {"real": 0, "stand-in": 0}
+        for article in iter_articles([articles]):
+            for chunk in Chunker().split(article):
+                key = _key(match_text(article, chunk))
+                vectors.counts["real" if key in pool.exact else "stand-in"] += 1
+    summary = {"chunks": store.count(), "articles": report.added + report.unchanged,
+               "build_s": time.perf_counter() - started, "resumed": resumed,
                "real_vectors": vectors.counts["real"], "stand_in_vectors": vectors.counts["stand-in"]}
     built.write_text(json.dumps(summary))
     return summary

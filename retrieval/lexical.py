@@ -16,6 +16,7 @@ import numpy as np
 import Stemmer
 
 _WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+(?:['’][A-Za-z]+)?")
+_POSSESSIVE = ("'s", "’s")
 _STEMMER = Stemmer.Stemmer("english")
 # bm25s.stopwords.STOPWORDS_EN, copied (tests/test_onnx_embeddings.py checks it is the same):
 # bm25s itself is imported only to build or load an index, not by commands that list sources.
@@ -29,7 +30,10 @@ STOPWORDS = frozenset(STOPWORDS_EN) | {
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of `text`, possessive 's removed."""
-    return [re.sub(r"['’]s$", "", w.lower()) for w in _WORD.findall(text)]
+    # A plain suffix test, not a regular expression per word: half the cost of tokenising,
+    # which a BM25 build pays for every chunk (a token holds no newline for `$` to match).
+    lowered = (w.lower() for w in _WORD.findall(text))
+    return [w[:-2] if w.endswith(_POSSESSIVE) else w for w in lowered]
 
 
 def terms(text: str) -> list[str]:

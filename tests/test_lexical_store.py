@@ -225,3 +225,11 @@ def test_records_from_before_they_listed_their_article_are_not_listed_from(hash_
     [article] = hash_desk.store.articles().values()  # from the chunks' metadata
     assert (article.title, article.chunk_ids) == ("Ferry a.md", ["a.md#0"])
     assert counts(hash_desk.index([folder])) == (0, 0, 1, 0, 0)
+
+
+def test_words_drop_possessives_and_keep_other_apostrophes():
+    from retrieval.lexical import words
+
+    text = "Biden's and O’Neill’s plans; IT'S the dogs' bowls, rock'n roll, Sasabe's"
+    assert words(text) == ["biden", "and", "o’neill", "s", "plans", "it", "the", "dogs", "bowls", "rock'n", "roll",
+                           "sasabe"]

@@ -62,7 +62,7 @@ from rich.table import Table
 
 import natural  # a sibling script: the natural-question pass
 
-from retrieval.answers import ABSTAIN_STALE, Composer, closest
+from retrieval.answers import THRESHOLD_FREE, Composer, closest
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.indexer import INDEX_VERSION, match_text
@@ -239,13 +239,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-Ask = tuple[float, float | None, bool]  # best passage similarity, best sentence score or None, stale
+# best passage similarity, best sentence score or None, abstained whatever the threshold
+Ask = tuple[float, float | None, bool]
 
 
 def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
     """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
-    a stale abstention (only older news than the period asked about) is checked before the
-    evidence threshold, so it holds whatever that threshold."""
+    a stale abstention (only older news than the period asked about) or one for want of a
+    number is decided before the evidence threshold, so it holds whatever that threshold."""
     similarity, evidence, stale = ask
     return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
 
@@ -331,7 +332,9 @@ class Asked:
     exact: bool = False  # answered, with the right option and no wrong one
     similarity: float = 0.0  # best cosine among the passages considered: the first abstention signal
     evidence: float | None = None  # the best sentence's score: the second
-    stale: bool = False  # abstained: only older news than the period the question asks about
+    # abstained whatever the evidence threshold: only older news than the period asked about,
+    # or no number where the question asks for one
+    stale: bool = False
     note: str = ""  # set when an LLM answer fell back to quotes (unavailable, or failed verification)
 
     @classmethod
@@ -340,7 +343,7 @@ class Asked:
                    exact=not answer.abstained and exact_option(answer.text, question),
                    similarity=answer.similarity if answer.similarity is not None
                    else closest(answer.passages[:considered]), evidence=answer.evidence,
-                   stale=answer.abstained_because == ABSTAIN_STALE, note=answer.note)
+                   stale=answer.abstained_because in THRESHOLD_FREE, note=answer.note)
 
     @property
     def signals(self) -> Ask:

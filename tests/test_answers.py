@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, answer_test
+from retrieval.answers import (ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT,
+                               answer_test)
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -90,6 +91,8 @@ def test_an_answer_reports_its_evidence(seed_desk):
     ("How many reservists will Russia call up?", "Russia will call up more Reservists Soon.", False),
     ("Approximately how much did the 1952 card sell for?", "The 1952 card sold at auction.", False),
     ("Approximately how much did the 1952 card sell for?", "The card sold for $12.6 million.", True),
+    ("How many migrants crossed?", "Tens of thousands of migrants have crossed the border.", True),  # in words
+    ("How many of the 31 men were charged?", "All 31 men were charged.", False),  # the question's own number
 ])
 def test_answer_test(question, sentence, expected):
     assert answer_test(question)(sentence) is expected
@@ -220,6 +223,20 @@ def test_the_reopening_sentence_is_no_answer_to_which_ports_closed(seed_desk):
 def test_questions_the_article_does_not_answer_are_refused(seed_desk, question):
     answer = seed_desk.ask(question)
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+
+
+def test_a_question_asking_for_a_number_is_answered_with_one(seed_desk):
+    answer = seed_desk.ask("How many migrants have crossed the border?")
+    assert not answer.abstained, answer.abstained_because
+    assert answer.text.startswith("Tens of thousands of migrants have crossed the border in Texas")
+
+
+def test_a_question_asking_for_a_number_the_article_never_gives_is_refused(seed_desk):
+    # The package's size is never reported: the best sentence ("The White House and Congress
+    # have been negotiating a national security package…") is on topic but holds no amount.
+    answer = seed_desk.ask("How much funding is in the security package?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+    assert answer.abstained_because == ABSTAIN_NO_NUMBER
 
 
 @pytest.mark.parametrize("quote", [

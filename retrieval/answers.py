@@ -34,8 +34,9 @@ ABSTAIN_OFF_TOPIC = "no passage is close to the question"
 ABSTAIN_NO_ANSWER = "no sentence answers the question well enough"
 ABSTAIN_STALE = "only older articles than the period asked about"
 ABSTAIN_NO_NUMBER = "the best sentence holds no number, and the question asks for one"
+ABSTAIN_NO_TIME = "no sentence quoted holds a time, and the question asks when"
 # Abstentions decided before the evidence threshold, whatever it is (the benchmark's replay).
-THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER})
+THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME})
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,28 @@ _NUMBER = re.compile(
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
     r"|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice|double|triple)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w’'&.-]+")
+
+
+_ASKS_TIME = re.compile(r"^\W*(?:when|since when|since what|(?:what|which) (?:date|day|year|month|time))\b"
+                        r"|\bwhen(?:'s|’s| is| was| will| did| does| do| are| were)\b", re.IGNORECASE)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
+           "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec")
+# A date or a time, absolute or relative: what a "when" question is answered with.
+_TIME = re.compile(
+    r"\b(?:(?:1[89]|20)\d\d|" + _MONTHS + r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today"
+    r"|tomorrow|yesterday|tonight|(?:this|next|last|later this|earlier this) (?:week|month|year|weekend|season)"
+    r"|ago|a\.m|p\.m|noon|midnight|morning|evening|afternoon|spring|summer|autumn|fall|winter|decades?|century"
+    r"|since|until|by the end of|(?:days?|weeks?|months?|years?) (?:later|earlier|after|before))\b", re.IGNORECASE)
+
+
+def asks_time(question: str) -> bool:
+    return _ASKS_TIME.search(question) is not None
+
+
+def states_time(question: str, text: str) -> bool:
+    """Whether `text` holds a date or time that `question` does not already hold."""
+    asked = question.lower()
+    return any(t.lower() not in asked for t in _TIME.findall(text))
 
 
 def asks_quantity(question: str) -> bool:
@@ -313,10 +336,16 @@ class Composer:
             # "How much did it sell for?" answered with "It will be auctioned next week": the
             # best sentence is about the right thing but holds no amount, so none is reported
             # (natural-dev: 4 more of 40 unanswerable questions refused, no answerable one).
+            # The first sentence, not any quoted one: runners-up hold numbers about other things.
             return abstention(question, passages, ABSTAIN_NO_NUMBER, evidence, similarity=similarity)
+        chosen = select(ranked, opts)
+        if asks_time(question) and not any(states_time(question, c.text) for c in chosen):
+            # "When will the ports reopen?" answered with "…so that key ports of entry can be
+            # reopened": an answer to "when" must hold a date or a time somewhere in it.
+            return abstention(question, passages, ABSTAIN_NO_TIME, evidence, similarity=similarity)
         if evidence < opts.min_evidence:
             return abstention(question, passages, ABSTAIN_NO_ANSWER, evidence, similarity=similarity)
-        marked, citations = cite(select(ranked, opts))
+        marked, citations = cite(chosen)
         return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
                       passages=list(passages), evidence=evidence, similarity=similarity)
 

@@ -38,6 +38,7 @@ class NaturalQuestion:
     kind: str
     must_include: tuple[tuple[str, ...], ...] = ()
     gold: frozenset[str] = frozenset()
+    evidence: str = ""  # answerable only: one sentence of a gold article that states the answer
 
 
 def load_natural(folder: Path = NATURAL_DEV) -> list[NaturalQuestion]:
@@ -47,7 +48,8 @@ def load_natural(folder: Path = NATURAL_DEV) -> list[NaturalQuestion]:
             r = json.loads(line)
             found.append(NaturalQuestion(
                 r["id"], r["question"], dt.date.fromisoformat(r["as_of"]), r["answerable"], r["kind"],
-                tuple(tuple(group) for group in r.get("must_include", [])), frozenset(r.get("gold_doc_ids", []))))
+                tuple(tuple(group) for group in r.get("must_include", [])), frozenset(r.get("gold_doc_ids", [])),
+                r.get("evidence", "")))
     return found
 
 

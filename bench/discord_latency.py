@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from bot import BotSettings, FeedbackStore, NewsdeskBot  # noqa: E402
 from discord_fake import FakeDiscord  # noqa: E402
 from retrieval.config import RetrievalSettings  # noqa: E402
-from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.service import build_newsdesk  # noqa: E402
 
 QUESTION = "Which crossings closed?"
 CROSSINGS = ["Eagle Pass", "El Paso", "San Ysidro", "Lukeville"]
@@ -103,7 +103,7 @@ async def main() -> None:
             shutil.copytree(ROOT / "seeds", tmp / "seeds")
         data_dir = args.data_dir or tmp / "data"
         t0 = time.perf_counter()
-        newsdesk = Newsdesk.from_settings(RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir))
+        newsdesk = build_newsdesk(RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir))
         if args.data_dir is None:
             newsdesk.index([tmp / "seeds"])
         print(f"index ready in {time.perf_counter() - t0:.1f} s ({len(newsdesk.sources())} articles)")

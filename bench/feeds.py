@@ -45,7 +45,7 @@ from retrieval.embeddings import LazyEmbeddings  # noqa: E402
 from retrieval.feeds import FeedOptions, Poller  # noqa: E402
 from retrieval.feedstore import FeedStore  # noqa: E402
 from retrieval.fetch import FetchOptions  # noqa: E402
-from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.service import build_newsdesk  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "realtimeqa-dev" / "articles.jsonl.gz"
 
@@ -131,7 +131,7 @@ async def run(args) -> dict:
     settings = RetrievalSettings(_env_file=None, newsdesk_data_dir=tmp / "data", chroma_host=None)
     model = TimedEmbeddings(LazyEmbeddings(settings.embedding_model))
     model.embed_query("warm up")
-    desk = Newsdesk.from_settings(settings, embeddings=model)
+    desk = build_newsdesk(settings, embeddings=model)
     store = FeedStore.in_dir(settings.data_dir)
     options = FeedOptions(fetch=FetchOptions(host_interval_s=args.host_interval, timeout_s=30))
     poller = Poller(store, desk, options)

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from retrieval.errors import DateError, NewsdeskError
-from retrieval.service import check_question
+from retrieval.question import check_question
 
 from . import formatting
 from .checks import admin_only, question_cooldown

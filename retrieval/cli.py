@@ -76,9 +76,9 @@ class State:
     @property
     def desk(self):
         if self._desk is None:
-            from .service import Newsdesk  # heavy imports only for commands that need them
+            from .service import build_newsdesk  # heavy imports only for commands that need them
 
-            self._desk = Newsdesk.from_settings(self.settings)
+            self._desk = build_newsdesk(self.settings)
         return self._desk
 
     @property

@@ -123,7 +123,7 @@ class Seeded:
 def seeded(model, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """The real Newsdesk (the session's real model) over a copy of the seed article."""
     from retrieval.config import RetrievalSettings
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     root = tmp_path_factory.mktemp("bot-seeded")
     seeds = root / "seeds"
@@ -132,7 +132,7 @@ def seeded(model, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     config = RetrievalSettings(_env_file=None, newsdesk_data_dir=root / "data", chroma_host=None)
     # The default embeddings, as a deployment has them after its first index: the ONNX export
     # in the data directory, so a bot started on a copy of it never loads torch.
-    newsdesk = Newsdesk.from_settings(config)
+    newsdesk = build_newsdesk(config)
     report = newsdesk.index([seeds])
     assert (report.added, report.failed) == (1, 0), report.to_dict()
     gc.freeze()  # as the bot does after its warm-up: no ~0.4 s full collections over the model

@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bot import BotSettings, FeedbackStore, NewsdeskBot  # noqa: E402
+from bot import BotSettings, NewsdeskBot  # noqa: E402
+from retrieval.app import NewsdeskApp  # noqa: E402
+from retrieval.feedback import FeedbackStore  # noqa: E402
 from discord_fake import FakeDiscord  # noqa: E402
 from retrieval.config import RetrievalSettings  # noqa: E402
 from retrieval.service import build_newsdesk  # noqa: E402
@@ -115,8 +117,8 @@ async def main() -> None:
             discord_gateway_url=fake.gateway_url, discord_guild_ids=[fake.guild_id], ask_cooldown_seconds=0,
             warm_up=True,
         )
-        bot = NewsdeskBot(newsdesk=newsdesk, feedback=FeedbackStore(tmp / "feedback.sqlite3"), settings=settings,
-                          guild_ready_timeout=0.1)
+        app = NewsdeskApp(newsdesk, feedback=FeedbackStore(tmp / "feedback.sqlite3"))
+        bot = NewsdeskBot(app=app, settings=settings, guild_ready_timeout=0.1)
         t0 = time.perf_counter()
         await bot.login(settings.token)
         connection = asyncio.create_task(bot.connect())
@@ -137,6 +139,7 @@ async def main() -> None:
                       for i in range(args.rounds)]
         finally:
             await bot.close()
+            app.close()
             await fake.stop()
 
     acks = [a for r in rounds for a in r["acks"]]

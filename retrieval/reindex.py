@@ -8,9 +8,12 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from retrieval.models import IndexReport
-from retrieval.service import Newsdesk
+from .models import IndexReport
+
+if TYPE_CHECKING:
+    from .app import Desk
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class ReindexJob:
 class Reindexer:
     """Starts reindex jobs, refusing a second while one runs."""
 
-    def __init__(self, newsdesk: Newsdesk, folders: Sequence[Path], *, prune: bool, executor: Executor):
+    def __init__(self, newsdesk: Desk, folders: Sequence[Path], *, prune: bool, executor: Executor):
         self.newsdesk = newsdesk
         self.folders = list(folders)
         self.prune = prune

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 
@@ -11,8 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from retrieval.app import NewsdeskApp
-from retrieval.errors import DateError, NewsdeskError
+from retrieval.app import NewsdeskApp, parse_day, summary_kind
+from retrieval.errors import NewsdeskError, QuestionError
 from retrieval.question import check_question
 
 from . import formatting
@@ -37,13 +36,6 @@ Mention me with a question in a channel: I answer in a thread, and follow-ups in
 `/feeds` (admins) follow news feeds: the archive then stays current by itself.
 `/reindex` (admins) re-read the article folders. `/stats` (admins) questions, feedback and unanswered questions.
 Rate answers with 👍/👎: it shows where the archive falls short."""
-
-
-def parse_date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise DateError(f"“{value}” is not a date I understand for {name}.") from None
 
 
 class Questions(commands.Cog):
@@ -106,17 +98,15 @@ class Questions(commands.Cog):
         until: str | None = None,
     ) -> None:
         """Summarize an article, a topic, or the news between two dates."""
-        forms = [article is not None, topic is not None, since is not None or until is not None]
-        if sum(forms) != 1:
-            await notify(interaction, "Give exactly one of `article:`, `topic:`, or `since:` (with an optional `until:`).")
-            return
-        if until is not None and since is None:
-            await notify(interaction, "`until:` needs a `since:` date too.")
+        try:
+            summary_kind(article, topic, since, until)
+        except QuestionError as exc:
+            await notify(interaction, str(exc))
             return
         if topic is not None:
             topic = check_question(topic)  # before deferring, as for /ask
-        start = parse_date(since, "since") if since is not None else None
-        end = parse_date(until, "until") if until is not None else None
+        start = parse_day(since, "since") if since is not None else None
+        end = parse_day(until, "until") if until is not None else None
         await interaction.response.defer(thinking=True)
         as_of = interaction.created_at.date()
         if article is not None:

@@ -24,7 +24,7 @@ from typing import NamedTuple, Protocol, TypeVar
 
 from .config import ASK_PASSAGES
 from .digest import Digest, make_digest
-from .errors import NewsdeskError
+from .errors import DateError, NewsdeskError, QuestionError
 from .feedback import FeedbackStore, Stats
 from .feeds import Poller, PollReport, utcnow
 from .feedstore import FeedInfo
@@ -60,6 +60,25 @@ class Desk(Protocol):
     def sources(self) -> list[SourceInfo]: ...
 
     def close(self, timeout: float | None = 10.0) -> None: ...
+
+
+def summary_kind(article: str | None, topic: str | None, since: str | None, until: str | None) -> str:
+    """Which summary a front end's options ask for ("article", "topic" or "dates"); a
+    QuestionError saying how to ask when they do not fit together."""
+    forms = [article is not None, topic is not None, since is not None or until is not None]
+    if sum(forms) != 1:
+        raise QuestionError("Give exactly one of `article:`, `topic:`, or `since:` (with an optional `until:`).")
+    if until is not None and since is None:
+        raise QuestionError("`until:` needs a `since:` date too.")
+    return "article" if article is not None else "topic" if topic is not None else "dates"
+
+
+def parse_day(value: str, name: str) -> dt.date:
+    """A front end's date option (YYYY-MM-DD)."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise DateError(f"“{value}” is not a date I understand for {name}.") from None
 
 
 class Asked(NamedTuple):

@@ -100,7 +100,7 @@ class NewsdeskApp:
         self._reindex_pool = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-reindex")
         self._store_pool = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-store")
         self._poll_pool = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-feeds")
-        self.reindexer = Reindexer(newsdesk, reindex_folders, prune=reindex_prune, executor=self._reindex_pool)
+        self.reindexer = Reindexer(newsdesk.index, reindex_folders, prune=reindex_prune, executor=self._reindex_pool)
         self._poll_wakeup = asyncio.Event()
         self.titles: list[SourceInfo] = []  # the indexed articles as last listed (for autocomplete)
         self.titles_at = 0.0  # time.monotonic() of that listing

@@ -118,14 +118,7 @@ class NewsdeskApp:
         event loop as the answer grows; the offline composer never streams.
         """
         question = check_question(question)
-        relay = None
-        if on_text is not None:
-            loop = asyncio.get_running_loop()
-
-            def relay(text: str) -> None:  # called in the retrieval thread
-                with contextlib.suppress(RuntimeError):  # the loop has closed: shutting down
-                    loop.call_soon_threadsafe(on_text, text)
-
+        relay = None if on_text is None else _on_this_loop(on_text)
         answer = await self._retrieval(functools.partial(
             self.newsdesk.ask, question, k=k, as_of=as_of, history=list(history) or None, on_text=relay))
         if self.feedback is None:
@@ -281,6 +274,17 @@ class NewsdeskApp:
 
     async def _store(self, call: Callable[[], T]) -> T:
         return await _run_in(self._store_pool, call)
+
+
+def _on_this_loop(callback: Callable[[str], None]) -> Callable[[str], None]:
+    """`callback`, callable from a worker thread: it runs on the current event loop."""
+    loop = asyncio.get_running_loop()
+
+    def relay(text: str) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: shutting down
+            loop.call_soon_threadsafe(callback, text)
+
+    return relay
 
 
 async def _run_in(pool: Executor, call: Callable[[], T]) -> T:

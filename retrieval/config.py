@@ -40,8 +40,8 @@ class RetrievalSettings(BaseSettings):
                                  "keeps others from writing.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are reported and skipped.")
 
-    ask_history: int = Field(ASK_HISTORY, ge=0, description="How many earlier questions of a thread (Discord, "
-                             "`newsdesk chat`) a follow-up is read with; 0 reads every question alone.")
+    ask_history: int = Field(ASK_HISTORY, ge=0, description="How many earlier questions of a Discord thread a follow-up "
+                             "is read with; 0 reads every question alone.")
     fold_copies: bool = Field(True, description="Recognise syndicated copies at ingest: search returns a story "
                               "once, citing its earliest publication.")
     feed_every: str = Field("30m", description="How often a feed is polled unless `feeds add --every` says "

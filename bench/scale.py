@@ -54,7 +54,7 @@ from retrieval.config import DEFAULT_MODEL, RetrievalSettings  # noqa: E402
 from retrieval.embeddings import build_embeddings  # noqa: E402
 from retrieval.indexer import Indexer  # noqa: E402
 from retrieval.lexical import LexicalIndex, words  # noqa: E402
-from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.service import build_newsdesk  # noqa: E402
 from retrieval.store import ChunkStore, embedded_client  # noqa: E402
 
 DIMS = 384
@@ -162,7 +162,9 @@ def one_size(chunks_wanted: int, folder: Path, asks: int, export_from: Path | No
     store = ChunkStore(embedded_client(data_dir / "chroma"), hashed, model_name=DEFAULT_MODEL)
     report, index_s = timed(lambda: Indexer(store, Chunker(), hashed, batch_size=1000).run([articles]))
     store.mark_changed()
-    desk = Newsdesk(store, hashed, data_dir=data_dir)
+    # No copy folding and no answer model (model_weight 0): the parts these figures were measured with.
+    settings = settings.model_copy(update={"fold_copies": False})
+    desk = build_newsdesk(settings, embeddings=hashed, store=store)
     chunks, read_s = timed(store.all_chunks)
     lexical, build_s = timed(lambda: LexicalIndex.build(
         [c.id for c in chunks], [f"{c.metadata.get('title', '')}\n{c.text}" for c in chunks],
@@ -171,16 +173,16 @@ def one_size(chunks_wanted: int, folder: Path, asks: int, export_from: Path | No
     bm25_dir = data_dir / "bm25" / store.collection_name  # where Newsdesk keeps its copy
     lexical.save(bm25_dir)
     _, load_s = timed(lambda: LexicalIndex.load(bm25_dir))
-    desk = Newsdesk(store, hashed, data_dir=data_dir)
-    desk.lexical_index()  # takes the saved copy (it carries the store's generation)
+    desk = build_newsdesk(settings, embeddings=hashed, store=store)
+    desk.lexical.current()  # takes the saved copy (it carries the store's generation)
     noop, noop_s = timed(lambda: desk.index([articles]))
     assert noop.chunks_embedded == 0 and not noop.changed, noop
 
     if export_from is not None:  # the model's ONNX export, made once for all sizes
         shutil.copytree(export_from, data_dir / "models", dirs_exist_ok=True)
     real = build_embeddings(DEFAULT_MODEL, data_dir)
-    asker = Newsdesk(store, CostedQueries(real), data_dir=data_dir,
-                     composer_options=ComposerOptions(min_similarity=0.0))
+    asker = build_newsdesk(settings, embeddings=CostedQueries(real), store=store,
+                           composer_options=ComposerOptions(min_similarity=0.0, model_weight=0.0))
     questions = questions_from(articles, asks + 1)
     asker.ask(questions[0])  # loads the model and the BM25 copy: not timed
     times, abstained = [], 0
@@ -204,13 +206,14 @@ from pathlib import Path
 from bench.scale import CostedQueries, settings_for
 from retrieval.answers import ComposerOptions
 from retrieval.embeddings import build_embeddings
-from retrieval.service import Newsdesk
+from retrieval.service import build_newsdesk
 from retrieval.store import ChunkStore, embedded_client
 data_dir = Path(sys.argv[2])
-settings = settings_for(data_dir)
+settings = settings_for(data_dir).model_copy(update={"fold_copies": False})
 queries = CostedQueries(build_embeddings(settings.embedding_model, data_dir))
 store = ChunkStore(embedded_client(data_dir / "chroma"), queries, model_name=settings.embedding_model)
-desk = Newsdesk(store, queries, data_dir=data_dir, composer_options=ComposerOptions(min_similarity=0.0))
+desk = build_newsdesk(settings, embeddings=queries, store=store,
+                      composer_options=ComposerOptions(min_similarity=0.0, model_weight=0.0))
 desk.ask(sys.argv[3])
 # VmHWM, not wait4's ru_maxrss, which carries over the forking parent's peak.
 print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")))

@@ -25,7 +25,8 @@ from langchain_core.embeddings import Embeddings
 
 from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
-from .models import Answer, Citation, Passage
+from .models import Answer, Citation, Passage, Summary
+from .question import in_context
 from .sentences import sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
@@ -295,6 +296,11 @@ def cite(chosen: Sequence[Candidate]) -> tuple[list[str], list[Citation]]:
 
 
 class Composer:
+    """The offline composer (retrieval.composer.AnswerComposer): quotes, never writes."""
+
+    label = "offline quotes"
+    writes = False  # its summaries are the extractive ones, as they are
+
     def __init__(self, embeddings: Embeddings, options: ComposerOptions | None = None,
                  idf: Callable[[str], float] = uniform_idf, answer_model: AnswerScorer | None = None):
         self.embeddings = embeddings
@@ -302,13 +308,17 @@ class Composer:
         self.idf = idf
         self.answer_model = answer_model
 
-    def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
+    def summarize(self, summary: Summary, passages: Sequence[Passage]) -> Summary:
+        return summary
+
+    def compose(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
                 as_of: dt.date | None = None, recent_since: dt.date | None = None,
                 on_text: Callable[[str], None] | None = None) -> Answer:
-        """An answer to `question` from `passages` (best first); `query` adds context words
-        (a thread's earlier questions) to the sentence ranking; `recent_since` is set when the
+        """An answer to `question` from `passages` (best first); the thread's earlier questions
+        (`history`) add context words to the sentence ranking; `recent_since` is set when the
         question asks about news since that date ("this week"). `as_of` and `on_text` are for
         composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
+        query = in_context(question, history)
         opts = self.options
         excerpt = quoted_excerpt(question)
         quoted = excerpt_sentences(excerpt, passages, opts.min_sentence_chars) if excerpt else []
@@ -319,7 +329,7 @@ class Composer:
         considered = list(passages[: opts.passages_considered])
         if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
-        ranked = rank_sentences(query or question, considered, self.embeddings, opts, self.idf, recent_since,
+        ranked = rank_sentences(query, considered, self.embeddings, opts, self.idf, recent_since,
                                 self.answer_model)
         # Closeness is judged where the answer is, too: a short question ("when do lawmakers
         # return?") is far from an 800-character chunk but close to the sentence that answers it.

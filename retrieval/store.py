@@ -35,7 +35,7 @@ from .errors import ModelMismatchError, StoreUnavailableError
 
 MODEL_KEY = "embedding_model"
 # Changed by every index run that changes the content, so that other processes and machines
-# sharing the collection know their BM25 copies are stale (see Newsdesk.lexical_index).
+# sharing the collection know their BM25 copies are stale (see LexicalCopy.current).
 GENERATION_KEY = "newsdesk_generation"
 RECORDS_SUFFIX = "_articles"
 # The record of an article being deleted: no chunk has this version, so none is visible.

@@ -40,7 +40,7 @@ def main(baseline: Annotated[str, typer.Option(help="ComposerOptions to compare 
     (compared,) = grid(baseline)
     composers = {"shipped": desk.composer,
                  f"baseline {compared}": Composer(desk.embeddings, dataclasses.replace(ComposerOptions(), **compared),
-                                                  idf=desk.idf, answer_model=desk.composer.answer_model)}
+                                                  idf=desk.lexical.idf, answer_model=desk.composer.answer_model)}
     asked = []
     for q in questions:
         hints = desk.time_hints(q.text, q.date)

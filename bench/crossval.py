@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality  # noqa: E402  (a sibling script, not a package)
 import tune  # noqa: E402
 
-from retrieval.search import SearchOptions  # noqa: E402
+from retrieval.search import SearchOptions, Searcher  # noqa: E402
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -37,14 +37,10 @@ GRID = "rrf_k=60,20,10,5;recency_weight=0,0.5,1,1.5;recency_half_life_days=14,28
 
 
 def ranks_of(desk, questions, options: SearchOptions) -> dict[str, int | None]:
-    desk_searcher_options = desk.searcher.options
-    desk.searcher.options = options
-    try:
-        return {q.id: quality.gold_rank(quality.distinct(p.doc_id for p in desk.search(q.text, k=quality.SEARCH_K,
-                                                                                       as_of=q.date)), q.gold)
-                for q in questions}
-    finally:
-        desk.searcher.options = desk_searcher_options
+    desk = desk.with_parts(searcher=Searcher(desk.store, desk.embeddings, desk.lexical.current, options))
+    return {q.id: quality.gold_rank(quality.distinct(p.doc_id for p in desk.search(q.text, k=quality.SEARCH_K,
+                                                                                   as_of=q.date)), q.gold)
+            for q in questions}
 
 
 def folds_of(questions, folds: int) -> list[list]:

@@ -40,10 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bot import BotSettings, FeedbackStore, NewsdeskBot  # noqa: E402
+from bot import BotSettings, NewsdeskBot  # noqa: E402
+from retrieval.app import NewsdeskApp  # noqa: E402
+from retrieval.feedback import FeedbackStore  # noqa: E402
 from discord_fake import FakeDiscord  # noqa: E402
 from retrieval.config import RetrievalSettings  # noqa: E402
-from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.service import build_newsdesk  # noqa: E402
 
 QUESTION = "Which crossings closed?"
 CROSSINGS = ["Eagle Pass", "El Paso", "San Ysidro", "Lukeville"]
@@ -103,7 +105,7 @@ async def main() -> None:
             shutil.copytree(ROOT / "seeds", tmp / "seeds")
         data_dir = args.data_dir or tmp / "data"
         t0 = time.perf_counter()
-        newsdesk = Newsdesk.from_settings(RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir))
+        newsdesk = build_newsdesk(RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir))
         if args.data_dir is None:
             newsdesk.index([tmp / "seeds"])
         print(f"index ready in {time.perf_counter() - t0:.1f} s ({len(newsdesk.sources())} articles)")
@@ -115,8 +117,8 @@ async def main() -> None:
             discord_gateway_url=fake.gateway_url, discord_guild_ids=[fake.guild_id], ask_cooldown_seconds=0,
             warm_up=True,
         )
-        bot = NewsdeskBot(newsdesk=newsdesk, feedback=FeedbackStore(tmp / "feedback.sqlite3"), settings=settings,
-                          guild_ready_timeout=0.1)
+        app = NewsdeskApp(newsdesk, feedback=FeedbackStore(tmp / "feedback.sqlite3"))
+        bot = NewsdeskBot(app=app, settings=settings, guild_ready_timeout=0.1)
         t0 = time.perf_counter()
         await bot.login(settings.token)
         connection = asyncio.create_task(bot.connect())
@@ -137,6 +139,7 @@ async def main() -> None:
                       for i in range(args.rounds)]
         finally:
             await bot.close()
+            app.close()
             await fake.stop()
 
     acks = [a for r in rounds for a in r["acks"]]

@@ -65,12 +65,12 @@ class SlowHashEmbeddings(Embeddings):
 # -- the process side ----------------------------------------------------------------------
 def _desk(data_dir: Path, server: int | None, slow_ms: float = 0.0, timeout_s: float = 15.0):
     from retrieval.config import RetrievalSettings
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     settings = RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir, embedding_model="hash-64",
                                  chroma_host="127.0.0.1" if server else None, chroma_port=server or 8000,
                                  store_timeout_s=timeout_s, index_lease_s=5.0)
-    return Newsdesk.from_settings(settings, embeddings=SlowHashEmbeddings(slow_ms))
+    return build_newsdesk(settings, embeddings=SlowHashEmbeddings(slow_ms))
 
 
 def child_index(args) -> int:

@@ -37,7 +37,9 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bot import BotSettings, FeedbackStore, NewsdeskBot  # noqa: E402
+from bot import BotSettings, NewsdeskBot  # noqa: E402
+from retrieval.app import NewsdeskApp  # noqa: E402
+from retrieval.feedback import FeedbackStore  # noqa: E402
 from discord_fake import FakeDiscord  # noqa: E402
 from feed_server import FeedServer, Item, Page, article_page, atom, json_feed, rss  # noqa: E402
 from retrieval.config import RetrievalSettings  # noqa: E402
@@ -45,7 +47,7 @@ from retrieval.embeddings import LazyEmbeddings  # noqa: E402
 from retrieval.feeds import FeedOptions, Poller  # noqa: E402
 from retrieval.feedstore import FeedStore  # noqa: E402
 from retrieval.fetch import FetchOptions  # noqa: E402
-from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.service import build_newsdesk  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "eval" / "realtimeqa-dev" / "articles.jsonl.gz"
 
@@ -131,7 +133,7 @@ async def run(args) -> dict:
     settings = RetrievalSettings(_env_file=None, newsdesk_data_dir=tmp / "data", chroma_host=None)
     model = TimedEmbeddings(LazyEmbeddings(settings.embedding_model))
     model.embed_query("warm up")
-    desk = Newsdesk.from_settings(settings, embeddings=model)
+    desk = build_newsdesk(settings, embeddings=model)
     store = FeedStore.in_dir(settings.data_dir)
     options = FeedOptions(fetch=FetchOptions(host_interval_s=args.host_interval, timeout_s=30))
     poller = Poller(store, desk, options)
@@ -163,8 +165,8 @@ async def run(args) -> dict:
     bot_settings = BotSettings(_env_file=None, discord_token="bench.token", discord_api_base=fake.api_base,
                                discord_gateway_url=fake.gateway_url, discord_guild_ids=[fake.guild_id],
                                ask_cooldown_seconds=0, feed_poll_seconds=0, warm_up=True)
-    bot = NewsdeskBot(newsdesk=desk, feedback=FeedbackStore(tmp / "feedback.sqlite3"), settings=bot_settings,
-                      poller=Poller(store, desk, options), guild_ready_timeout=0.05)
+    app = NewsdeskApp(desk, feedback=FeedbackStore(tmp / "feedback.sqlite3"), poller=Poller(store, desk, options))
+    bot = NewsdeskBot(app=app, settings=bot_settings, guild_ready_timeout=0.05)
     await bot.login(bot_settings.token)
     connection = asyncio.create_task(bot.connect(reconnect=False))
     await bot.wait_until_ready()
@@ -172,8 +174,7 @@ async def run(args) -> dict:
     started = time.perf_counter()
 
     async def full_poll():
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(bot._poll_pool, lambda: bot.poller.poll())
+        return await app.poll_feeds(due_only=False)
 
     third, acks = await ask_during(full_poll, fake, args.ask_every)
     seconds = time.perf_counter() - started
@@ -182,6 +183,7 @@ async def run(args) -> dict:
         "chunks_embedded": third.chunks_embedded, "asks": len(acks),
         "ack_median_s": round(statistics.median(acks), 3), "ack_max_s": round(max(acks), 3)}
     await bot.close()
+    app.close()
     connection.cancel()
     await fake.stop()
     server.stop()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.answer_model import normalise_quotes
-from retrieval.answers import ABSTAIN_STALE, closest
+from retrieval.answers import THRESHOLD_FREE, closest
 from retrieval.models import Answer
 from retrieval.store import date_number
 
@@ -38,6 +38,7 @@ class NaturalQuestion:
     kind: str
     must_include: tuple[tuple[str, ...], ...] = ()
     gold: frozenset[str] = frozenset()
+    evidence: str = ""  # answerable only: one sentence of a gold article that states the answer
 
 
 def load_natural(folder: Path = NATURAL_DEV) -> list[NaturalQuestion]:
@@ -47,7 +48,8 @@ def load_natural(folder: Path = NATURAL_DEV) -> list[NaturalQuestion]:
             r = json.loads(line)
             found.append(NaturalQuestion(
                 r["id"], r["question"], dt.date.fromisoformat(r["as_of"]), r["answerable"], r["kind"],
-                tuple(tuple(group) for group in r.get("must_include", [])), frozenset(r.get("gold_doc_ids", []))))
+                tuple(tuple(group) for group in r.get("must_include", [])), frozenset(r.get("gold_doc_ids", [])),
+                r.get("evidence", "")))
     return found
 
 
@@ -81,7 +83,7 @@ class NaturalOutcome:
 
 def outcome_of(q: NaturalQuestion, answer: Answer, latency_ms: float, considered: int) -> NaturalOutcome:
     similarity = answer.similarity if answer.similarity is not None else closest(answer.passages[:considered])
-    signals = (similarity, answer.evidence, answer.abstained_because == ABSTAIN_STALE)
+    signals = (similarity, answer.evidence, answer.abstained_because in THRESHOLD_FREE)
     return NaturalOutcome(q, answer.text, answer.abstained, answer.abstained_because,
                           tuple(c.doc_id for c in answer.citations), latency_ms, signals=signals)
 

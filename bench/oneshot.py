@@ -38,8 +38,8 @@ CLI = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('\\n" + PEA
 # What `python -m bot` does before it connects: import the bot, build the Newsdesk, warm up.
 BOT = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('\\n" + PEAK + " ' + next("
        "l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')) + '\\n')); "
-       "import bot.__main__; from retrieval.config import RetrievalSettings; from retrieval.service import Newsdesk; "
-       "Newsdesk.from_settings(RetrievalSettings()).search('warm up', k=1)")
+       "import bot.__main__; from retrieval.config import RetrievalSettings; from retrieval.service import build_newsdesk; "
+       "build_newsdesk(RetrievalSettings()).search('warm up', k=1)")
 HEAVY = ("torch", "sentence_transformers", "transformers")
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)

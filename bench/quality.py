@@ -37,7 +37,6 @@ Definitions, so the numbers can be checked by hand:
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import fcntl
 import gzip
@@ -62,7 +61,7 @@ from rich.table import Table
 
 import natural  # a sibling script: the natural-question pass
 
-from retrieval.answers import ABSTAIN_STALE, Composer, closest
+from retrieval.answers import THRESHOLD_FREE, closest
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.indexer import INDEX_VERSION, match_text
@@ -239,13 +238,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-Ask = tuple[float, float | None, bool]  # best passage similarity, best sentence score or None, stale
+# best passage similarity, best sentence score or None, abstained whatever the threshold
+Ask = tuple[float, float | None, bool]
 
 
 def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
     """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
-    a stale abstention (only older news than the period asked about) is checked before the
-    evidence threshold, so it holds whatever that threshold."""
+    a stale abstention (only older news than the period asked about) or one for want of a
+    number is decided before the evidence threshold, so it holds whatever that threshold."""
     similarity, evidence, stale = ask
     return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
 
@@ -331,7 +331,9 @@ class Asked:
     exact: bool = False  # answered, with the right option and no wrong one
     similarity: float = 0.0  # best cosine among the passages considered: the first abstention signal
     evidence: float | None = None  # the best sentence's score: the second
-    stale: bool = False  # abstained: only older news than the period the question asks about
+    # abstained whatever the evidence threshold: only older news than the period asked about,
+    # or no number where the question asks for one
+    stale: bool = False
     note: str = ""  # set when an LLM answer fell back to quotes (unavailable, or failed verification)
 
     @classmethod
@@ -340,7 +342,7 @@ class Asked:
                    exact=not answer.abstained and exact_option(answer.text, question),
                    similarity=answer.similarity if answer.similarity is not None
                    else closest(answer.passages[:considered]), evidence=answer.evidence,
-                   stale=answer.abstained_because == ABSTAIN_STALE, note=answer.note)
+                   stale=answer.abstained_because in THRESHOLD_FREE, note=answer.note)
 
     @property
     def signals(self) -> Ask:
@@ -415,13 +417,13 @@ def bm25_baseline(desk) -> LexicalIndex:
 def removed_gold_pass(desk, settings: RetrievalSettings, questions: list[Question], texts: dict[str, str],
                       outcomes: list[Outcome]) -> int:
     """Ask everything again on a copy of the index without any question's gold articles."""
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     gold = set().union(*(q.gold for q in questions))
     with tempfile.TemporaryDirectory(prefix="newsdesk-nogold-") as tmp:
         copy = Path(tmp) / "data"
         shutil.copytree(settings.data_dir, copy)
-        other = Newsdesk.from_settings(settings.model_copy(update={"newsdesk_data_dir": copy}), desk.embeddings)
+        other = build_newsdesk(settings.model_copy(update={"newsdesk_data_dir": copy}), embeddings=desk.embeddings)
         probe = desk.embeddings.embed_query(questions[0].text)
         nearest = [[c.id for c, _ in d.store.dense_search(probe, 10)] for d in (desk, other)]
         if other.store.count() != desk.store.count() or nearest[0] != nearest[1]:
@@ -446,7 +448,7 @@ class Without:
     README gives its agreement with real deletion on the gold-removed pass."""
 
     def __init__(self, desk):
-        self.searcher = Searcher(desk.store, desk.embeddings, desk.lexical_index,
+        self.searcher = Searcher(desk.store, desk.embeddings, desk.lexical.current,
                                  replace(desk.searcher.options, pool=DEEP_POOL))
         self.left_out: frozenset[str] = frozenset()
 
@@ -459,9 +461,7 @@ class Without:
 def asking_without(desk) -> tuple[Newsdesk, Without]:
     """A view of `desk` whose asks leave out the articles its `Without` is given."""
     without = Without(desk)
-    view = copy.copy(desk)  # shares the store, model and BM25 copy; only the searcher differs
-    view.searcher = without
-    return view, without
+    return desk.with_parts(searcher=without), without  # shares the store, model and BM25 copy
 
 
 def no_option_pass(desk, outcomes: list[Outcome], holders: dict[str, frozenset[str]], texts: dict[str, str]) -> None:
@@ -484,7 +484,7 @@ def ingest_throughput(desk, settings: RetrievalSettings, records: list[dict], wa
     from sentence_transformers import SentenceTransformer
 
     from retrieval.embeddings import resolve_model_path
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     with tempfile.TemporaryDirectory(prefix="newsdesk-ingest-") as tmp:
         sample, texts = [], []
@@ -498,8 +498,8 @@ def ingest_throughput(desk, settings: RetrievalSettings, records: list[dict], wa
             if len(texts) >= wanted:
                 break
         source = write_jsonl(sample, Path(tmp) / "sample.jsonl.gz")
-        fresh = Newsdesk.from_settings(settings.model_copy(update={"newsdesk_data_dir": Path(tmp) / "data"}),
-                                       desk.embeddings)
+        fresh = build_newsdesk(settings.model_copy(update={"newsdesk_data_dir": Path(tmp) / "data"}),
+                               embeddings=desk.embeddings)
         started = time.perf_counter()
         report = fresh.index([source])
         indexer_s = time.perf_counter() - started
@@ -537,7 +537,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
             systems[key]["naive_exact_option"] = sum(o.naive_exact[key] for o in outcomes) / n
     latencies = [o.latency_ms for o in outcomes] + [o.latency_ms for o in chat]
     options = desk.composer.options
-    offline = isinstance(desk.composer, Composer)
+    offline = not desk.composer.writes
     asks = [a for o in outcomes for a in o.passes]
     disagreements = 0 if not offline else sum(
         abstains(a.signals, options.min_similarity, options.min_evidence) != a.abstained for a in asks) + sum(
@@ -554,7 +554,7 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
         "load_average_1min": [round(x, 2) for x in load],  # when the questions were asked, and at the end
         "code": code_state(),
         # Quoted answers (the offline default), or the LLM option's label ("LLM openai:model at URL").
-        "composer": OFFLINE if offline else desk.composer.label,
+        "composer": desk.composer.label,
         "retrieval": systems,
         "answers": {
             "exact_option": share(lambda o: o.asked.exact),
@@ -762,7 +762,7 @@ def main(
                                                     "whatever .env says.")] = False,
 ) -> None:
     """Benchmark retrieval, answers and abstention on a RealTimeQA-format dataset."""
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     dataset = dataset.resolve()
     if natural_set is not None and (natural_set.name == "none" or not (natural_set / "questions.jsonl").is_file()):
@@ -782,7 +782,7 @@ def main(
     base = bench_settings(RetrievalSettings(), llm)
     key = cache_key(name, base)
     settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / key, "chroma_host": None})
-    desk = Newsdesk.from_settings(settings)
+    desk = build_newsdesk(settings)
     err.print(f"index cache: {settings.data_dir}")
     with exclusive(CACHE_DIR / f"{key}.lock"), tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
         source = dataset / "articles.jsonl.gz" if not weeks else write_jsonl(records, Path(tmp) / f"{name}.jsonl.gz")

@@ -49,11 +49,11 @@ import typer
 from langchain_core.embeddings import Embeddings
 
 from retrieval.chunking import Chunker
-from retrieval.config import DEFAULT_MODEL
+from retrieval.config import DEFAULT_MODEL, RetrievalSettings
 from retrieval.embeddings import build_embeddings
 from retrieval.indexer import Indexer, match_text
 from retrieval.ingest import iter_articles
-from retrieval.service import Newsdesk
+from retrieval.service import build_newsdesk
 from retrieval.store import ChunkStore, embedded_client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,8 +239,8 @@ WARM_ASKS = """
 import json, sys, time
 from pathlib import Path
 from retrieval.config import ASK_PASSAGES, RetrievalSettings
-from retrieval.service import Newsdesk
-desk = Newsdesk.from_settings(RetrievalSettings())
+from retrieval.service import build_newsdesk
+desk = build_newsdesk(RetrievalSettings())
 questions = json.loads(sys.argv[1])
 desk.ask(questions[0])
 times, cpu, search_times, search_cpu, abstained = [], [], [], [], 0
@@ -316,7 +316,8 @@ def one_size(size: int, folder: Path, pool: DevPool, asks: int, export_from: Pat
     built = loaded = None  # noqa: F841 - let go of both before the processes below start
 
     noop = noop_articles(folder)
-    desk = Newsdesk(store, real, data_dir=data_dir)
+    desk = build_newsdesk(RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir, chroma_host=None,
+                                            llm_provider="none"), embeddings=real, store=store)
     first, row["noop_scan_s"] = timed(desk.index, [noop])
     again, row["noop_s"] = timed(desk.index, [noop])
     row["noop_articles"] = min(1000, row["articles"])

@@ -26,7 +26,7 @@ import quality  # noqa: E402  (a sibling script, not a package)
 
 from retrieval.answers import Composer, ComposerOptions  # noqa: E402
 from retrieval.config import RetrievalSettings  # noqa: E402
-from retrieval.search import SearchOptions  # noqa: E402
+from retrieval.search import SearchOptions, Searcher  # noqa: E402
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -85,7 +85,7 @@ def cached_desk(quick: bool, *, memoise: bool = False):
     bench/quality.py's cached index of their articles, with the offline composer whatever
     .env says; with `memoise`, every text is embedded once per run."""
     from retrieval.embeddings import LazyEmbeddings
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     questions = quality.load_questions(quality.DEFAULT_DATASET)
     name = quality.DEFAULT_DATASET.name
@@ -99,7 +99,7 @@ def cached_desk(quick: bool, *, memoise: bool = False):
     if not (settings.data_dir / "chroma").is_dir():
         raise typer.BadParameter(f"no cached index at {settings.data_dir}: run bench/quality.py first")
     embeddings = LazyEmbeddings(settings.embedding_model)
-    return questions, Newsdesk.from_settings(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
+    return questions, build_newsdesk(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
 
 
 @app.command()
@@ -113,14 +113,16 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
     for column in ("search", "compose", "hit@1", "hit@5", "mrr@10", "exact", "cited"):
         table.add_column(column)
     for search_update in grid(search):
-        desk.searcher.options = dataclasses.replace(SearchOptions(), **search_update)
+        searcher = Searcher(desk.store, embeddings, desk.lexical.current,
+                            dataclasses.replace(SearchOptions(), **search_update))
+        desk = desk.with_parts(searcher=searcher)
         r = retrieval_row(desk, questions)
         for compose_update in grid(compose) if compose else [None]:
             a = {"exact": float("nan"), "cited": float("nan")}
             if compose_update is not None:
-                desk.composer = Composer(embeddings, dataclasses.replace(ComposerOptions(), **compose_update),
-                                         idf=desk.idf, answer_model=answer_model)
-                a = answer_row(desk, questions)
+                composer = Composer(embeddings, dataclasses.replace(ComposerOptions(), **compose_update),
+                                    idf=desk.lexical.idf, answer_model=answer_model)
+                a = answer_row(desk.with_parts(composer=composer), questions)
             table.add_row(str(search_update), str(compose_update or ""), f"{r['hit@1']:.3f}", f"{r['hit@5']:.3f}",
                           f"{r['mrr@10']:.3f}", f"{a['exact']:.3f}", f"{a['cited']:.3f}")
     quality.out.print(table)

@@ -2,6 +2,5 @@
 
 from .client import NewsdeskBot, use_discord_endpoints
 from .config import BotSettings
-from .feedback import FeedbackStore, Stats
 
-__all__ = ["BotSettings", "FeedbackStore", "NewsdeskBot", "Stats", "use_discord_endpoints"]
+__all__ = ["BotSettings", "NewsdeskBot", "use_discord_endpoints"]

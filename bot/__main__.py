@@ -1,4 +1,5 @@
-"""`python -m bot`: read the settings, load the Newsdesk once, run the bot until stopped."""
+"""`python -m bot`: read the settings, build the Newsdesk and the application service once,
+run the bot until stopped."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ import logging
 import signal
 import sys
 
+from retrieval.app import NewsdeskApp
 from retrieval.config import RetrievalSettings
+from retrieval.feedback import FeedbackStore
 from retrieval.feeds import Poller
 from retrieval.feedstore import FeedStore
-from retrieval.service import Newsdesk
+from retrieval.schedules import DigestStore
+from retrieval.service import build_newsdesk
 
 from .client import NewsdeskBot
 from .config import BotSettings
-from .digest import DigestStore
-from .feedback import FeedbackStore
 from .logs import setup_logging
 
 log = logging.getLogger("bot")
@@ -31,13 +33,17 @@ async def main() -> int:
         log.error("DISCORD_TOKEN is not set: see the README (“Running the Discord bot”) or .env.example.")
         return 2
     log.info("Loading the index from %s", retrieval_settings.data_dir)
-    newsdesk = await asyncio.to_thread(Newsdesk.from_settings, retrieval_settings)
-    feedback = FeedbackStore(retrieval_settings.data_dir / FEEDBACK_FILE)
-    poller = Poller(FeedStore.in_dir(retrieval_settings.data_dir), newsdesk, retrieval_settings.feed_options())
-    digests = DigestStore.in_dir(retrieval_settings.data_dir)
-    async with NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=settings, poller=poller,
-                           digests=digests) as bot:
-        await bot.start(settings.token)
+    data_dir = retrieval_settings.data_dir
+    newsdesk = await asyncio.to_thread(build_newsdesk, retrieval_settings)
+    app = NewsdeskApp(newsdesk, feedback=FeedbackStore(data_dir / FEEDBACK_FILE),
+                      reindex_folders=settings.reindex_folders, reindex_prune=settings.reindex_prune,
+                      poller=Poller(FeedStore.in_dir(data_dir), newsdesk, retrieval_settings.feed_options()),
+                      schedules=DigestStore.in_dir(data_dir))
+    try:
+        async with NewsdeskBot(app=app, settings=settings) as bot:
+            await bot.start(settings.token)
+    finally:
+        app.close()
     return 0
 
 

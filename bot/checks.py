@@ -1,15 +1,16 @@
-"""Who may run what, and how often: declared at the commands, enforced when they run."""
+"""Who may run what, and how often: declared at the commands, enforced when they run.
+
+A check reads what it needs from the cog its command belongs to (`interaction.command.binding`):
+`settings` for the admin roles, `budget` for the question cooldown. Cogs are given both when
+they are made; nothing here reaches into the bot.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-
-if TYPE_CHECKING:
-    from .client import NewsdeskBot
 
 
 class NotAdmin(app_commands.CheckFailure):
@@ -27,8 +28,8 @@ def is_admin(user: discord.abc.User, permissions: discord.Permissions, admin_rol
 def admin_only():
     """A server-side check: hiding the command with default permissions is only a courtesy."""
 
-    async def predicate(interaction: discord.Interaction[NewsdeskBot]) -> bool:
-        settings = interaction.client.settings
+    async def predicate(interaction: discord.Interaction) -> bool:
+        settings = interaction.command.binding.settings
         if interaction.guild is None or not is_admin(interaction.user, interaction.permissions, settings.admin_role_ids):
             raise NotAdmin("Only server admins (Manage Server, or an admin role) can do that.")
         return True
@@ -39,8 +40,8 @@ def admin_only():
 class QuestionBudget:
     """A per-user cooldown shared by /ask, /summary and mentions (one budget per person).
 
-    Kept per bot rather than in a decorator's module-level mapping, so two bots in one
-    process (tests) never share buckets.
+    Made by the bot and given to the cogs that spend it, rather than kept in a decorator's
+    module-level mapping, so two bots in one process (tests) never share buckets.
     """
 
     def __init__(self, rate: int, per: float):
@@ -65,8 +66,8 @@ class QuestionBudget:
 def question_cooldown():
     """Spend one question of the user's budget, or fail with CommandOnCooldown."""
 
-    async def predicate(interaction: discord.Interaction[NewsdeskBot]) -> bool:
-        bucket = interaction.client.question_budget.spend(interaction.user.id)
+    async def predicate(interaction: discord.Interaction) -> bool:
+        bucket = interaction.command.binding.budget.spend(interaction.user.id)
         if bucket is not None:
             raise app_commands.CommandOnCooldown(bucket, bucket.get_retry_after())
         return True

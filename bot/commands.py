@@ -1,27 +1,25 @@
-"""The slash commands. Each one defers, makes one retrieval call off the event loop, and formats."""
+"""The slash commands. Each one defers, makes one call of the application service, and formats."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from retrieval.errors import DateError, NewsdeskError
-from retrieval.service import check_question
+from retrieval.app import NewsdeskApp, parse_day, summary_kind
+from retrieval.errors import NewsdeskError, QuestionError
+from retrieval.question import check_question
 
 from . import formatting
-from .checks import admin_only, question_cooldown
+from .checks import QuestionBudget, admin_only, question_cooldown
+from .config import BotSettings
 from .replies import NO_MENTIONS, friendly, notify, replace_reply, send
+from .streaming import ask_streaming
 from .views import feedback_view
-
-if TYPE_CHECKING:
-    from .client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +38,13 @@ Mention me with a question in a channel: I answer in a thread, and follow-ups in
 Rate answers with 👍/👎: it shows where the archive falls short."""
 
 
-def parse_date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise DateError(f"“{value}” is not a date I understand for {name}.") from None
-
-
 class Questions(commands.Cog):
     """Questions, summaries and the catalogue: open to everyone."""
 
-    def __init__(self, bot: NewsdeskBot):
-        self.bot = bot
+    def __init__(self, app: NewsdeskApp, settings: BotSettings, budget: QuestionBudget):
+        self.app = app
+        self.settings = settings
+        self.budget = budget  # spent by question_cooldown
         self._refreshing: asyncio.Task | None = None
 
     @app_commands.command()
@@ -59,7 +52,9 @@ class Questions(commands.Cog):
     @question_cooldown()
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         """Ask a question about the news archive; the answer cites its sources."""
-        check_question(question)  # an empty or overlong question gets a private note, not a thinking message
+        # Checked before deferring: an empty or overlong question gets a private note, not a
+        # thinking message. The checked question is what the service asks (and checks no more).
+        question = check_question(question)
         await interaction.response.defer(thinking=True)
         shown: list[str] = []
 
@@ -69,10 +64,12 @@ class Questions(commands.Cog):
                 await interaction.edit_original_response(content=content, allowed_mentions=NO_MENTIONS)
                 shown.append(content)
 
-        answer, answer_id = await self.bot.answer(
+        answer, answer_id = await ask_streaming(
+            self.app,
             question,
+            show_partial,
+            self.settings.stream_edit_seconds,
             as_of=interaction.created_at.date(),
-            show_partial=show_partial,
             via="slash",
             user_id=interaction.user.id,
             guild_id=interaction.guild_id,
@@ -101,38 +98,35 @@ class Questions(commands.Cog):
         until: str | None = None,
     ) -> None:
         """Summarize an article, a topic, or the news between two dates."""
-        forms = [article is not None, topic is not None, since is not None or until is not None]
-        if sum(forms) != 1:
-            await notify(interaction, "Give exactly one of `article:`, `topic:`, or `since:` (with an optional `until:`).")
-            return
-        if until is not None and since is None:
-            await notify(interaction, "`until:` needs a `since:` date too.")
+        try:
+            summary_kind(article, topic, since, until)
+        except QuestionError as exc:
+            await notify(interaction, str(exc))
             return
         if topic is not None:
-            check_question(topic)
-        start = parse_date(since, "since") if since is not None else None
-        end = parse_date(until, "until") if until is not None else None
+            topic = check_question(topic)  # before deferring, as for /ask
+        start = parse_day(since, "since") if since is not None else None
+        end = parse_day(until, "until") if until is not None else None
         await interaction.response.defer(thinking=True)
+        as_of = interaction.created_at.date()
         if article is not None:
             # an id (what autocomplete fills in) or a title: retrieval resolves either
-            result = await self.bot.retrieve(self.bot.newsdesk.summarize_article, article.strip())
+            result = await self.app.summarize_article(article)
         elif topic is not None:
-            result = await self.bot.retrieve(
-                self.bot.newsdesk.summarize_topic, topic, as_of=interaction.created_at.date()
-            )
+            result = await self.app.summarize_topic(topic, as_of=as_of)
         else:
-            result = await self.bot.retrieve(self.bot.newsdesk.summarize_dates, start, end)
+            result = await self.app.summarize_dates(start, end, as_of=as_of)
         await send(interaction, formatting.render_summary(result))
 
     @summary.autocomplete("article")
     async def _article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        await self.bot.first_titles()
-        if time.monotonic() - self.bot.titles_at > TITLES_MAX_AGE and not self._refreshing:
+        await self.app.first_titles()
+        if time.monotonic() - self.app.titles_at > TITLES_MAX_AGE and not self._refreshing:
             # the index may have changed from the command line: refresh for the next keystroke
-            self._refreshing = asyncio.create_task(self.bot.refresh_titles())
+            self._refreshing = asyncio.create_task(self.app.refresh_titles())
             self._refreshing.add_done_callback(lambda _: setattr(self, "_refreshing", None))
         wanted = current.casefold().strip()
-        found = [s for s in self.bot.titles if wanted in (s.title or s.doc_id).casefold()]
+        found = [s for s in self.app.titles if wanted in (s.title or s.doc_id).casefold()]
         found.sort(key=lambda s: (s.date or "", s.title), reverse=True)
         # Discord caps a choice's name and value at 100 characters; a longer id (a URL, say)
         # is sent as the title, which retrieval resolves too.
@@ -149,9 +143,8 @@ class Questions(commands.Cog):
     async def sources(self, interaction: discord.Interaction, page: app_commands.Range[int, 1] = 1) -> None:
         """What is indexed: how many articles, their dates, and their titles."""
         await interaction.response.defer(thinking=True)
-        found = await self.bot.retrieve(self.bot.newsdesk.sources)
-        self.bot.titles, self.bot.titles_at = found, time.monotonic()
-        text = formatting.render_sources(found, page=page, page_size=self.bot.settings.sources_page_size)
+        found = await self.app.sources()
+        text = formatting.render_sources(found, page=page, page_size=self.settings.sources_page_size)
         await send(interaction, [text])
 
     @app_commands.command(name="help")
@@ -163,8 +156,9 @@ class Questions(commands.Cog):
 class Admin(commands.Cog):
     """Commands for server admins (Manage Server, or a role in ADMIN_ROLE_IDS)."""
 
-    def __init__(self, bot: NewsdeskBot):
-        self.bot = bot
+    def __init__(self, app: NewsdeskApp, settings: BotSettings):
+        self.app = app
+        self.settings = settings  # admin_only reads the admin roles here
 
     @app_commands.command()
     @app_commands.guild_only()
@@ -172,11 +166,10 @@ class Admin(commands.Cog):
     @admin_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
         """Re-index the article folders in the background (admins only)."""
-        reindexer = self.bot.reindexer
-        job = reindexer.start(started_by=interaction.user.id)
-        folders = [str(f) for f in reindexer.folders]
+        job = self.app.start_reindex(started_by=interaction.user.id)
+        folders = [str(f) for f in self.app.reindex_folders]
         if job is None:
-            running = reindexer.current
+            running = self.app.current_reindex
             await notify(
                 interaction,
                 f"A reindex is already running ({running.done}/{running.total} chunks embedded, "
@@ -192,7 +185,7 @@ class Admin(commands.Cog):
         shown = formatting.render_progress(0, 0, folders)
         reply_works = True
         while True:
-            finished, _ = await asyncio.wait({job.task}, timeout=self.bot.settings.reindex_progress_seconds)
+            finished, _ = await asyncio.wait({job.task}, timeout=self.settings.reindex_progress_seconds)
             if finished:
                 break
             text = formatting.render_progress(job.done, job.total, folders)
@@ -209,7 +202,7 @@ class Admin(commands.Cog):
         else:
             log.info("Reindex of %s: %s", folders, report.to_dict())
             parts = formatting.render_report(report, folders)
-            await self.bot.refresh_titles()
+            await self.app.refresh_titles()
         if reply_works and await self._edit(interaction, parts[0]):
             for part in parts[1:]:
                 await interaction.followup.send(part, allowed_mentions=NO_MENTIONS)
@@ -238,7 +231,7 @@ class Admin(commands.Cog):
     @admin_only()
     async def stats(self, interaction: discord.Interaction) -> None:
         """Questions asked, abstentions, feedback, and the most frequent unanswered questions (admins only)."""
-        stats = await self.bot.store(self.bot.feedback.stats)
+        stats = await self.app.stats()
         lines = [
             f"**Questions asked:** {stats.questions}",
             f"**Unanswered (abstained):** {stats.abstained} ({stats.abstention_rate:.0%})",

@@ -1,26 +1,22 @@
-"""/feeds (admins): follow, list and stop following feeds; the poll loop that keeps the
-archive current. Polls run in their own worker thread, so answering never waits for them."""
+"""/feeds (admins): follow, list and stop following feeds. The application service polls
+them (retrieval/app.py) in its own worker thread, so answering never waits for a poll."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from retrieval.errors import FeedError, NewsdeskError
+from retrieval.app import NewsdeskApp
+from retrieval.errors import FeedError
 from retrieval.feedstore import FeedInfo, format_every, parse_every
 
 from . import formatting
 from .checks import admin_only
+from .config import BotSettings
 from .replies import send
-
-if TYPE_CHECKING:
-    from .client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +46,9 @@ class Feeds(commands.Cog):
     feeds = app_commands.Group(name="feeds", description="Follow news feeds (admins only).", guild_only=True,
                                default_permissions=discord.Permissions(manage_guild=True))
 
-    def __init__(self, bot: NewsdeskBot):
-        self.bot = bot
-        self.store = bot.poller.feeds
+    def __init__(self, app: NewsdeskApp, settings: BotSettings):
+        self.app = app
+        self.settings = settings  # admin_only reads the admin roles here
 
     @feeds.command(name="add")
     @app_commands.describe(url="The feed's address (RSS, Atom or JSON Feed)", every="How often to poll it: 30m, 2h, 1d")
@@ -62,10 +58,8 @@ class Feeds(commands.Cog):
         url = url.strip()
         if not url.lower().startswith(("http://", "https://")):
             raise FeedError(f"{url} is not an http(s) address")
-        seconds = parse_every(every or format_every(self.bot.poller.options.every_s))
-        now = self.bot.clock().timestamp()
-        info = await self.bot.store(self.store.add, url, seconds, now)
-        self.bot.wake_poller()
+        seconds = parse_every(every or format_every(self.app.feed_every_s))
+        info = await self.app.follow_feed(url, seconds)
         await send(interaction, [f"Following {formatting.link(url)}, polled every {format_every(info.every_s)}; "
                                  "its entries are read within a minute."], ephemeral=True)
 
@@ -73,7 +67,7 @@ class Feeds(commands.Cog):
     @admin_only()
     async def list_(self, interaction: discord.Interaction) -> None:
         """The followed feeds: title, items, last success, last error, next poll (admins only)."""
-        found = await self.bot.store(self.store.list)
+        found = await self.app.feeds()
         await send(interaction, render_feeds(found), ephemeral=True)
 
     @feeds.command(name="remove")
@@ -81,33 +75,6 @@ class Feeds(commands.Cog):
     @admin_only()
     async def remove(self, interaction: discord.Interaction, url: str) -> None:
         """Stop following a feed; its articles stay in the archive (admins only)."""
-        await self.bot.store(self.store.remove, url.strip())
+        await self.app.unfollow_feed(url.strip())
         await send(interaction, [f"No longer following {formatting.link(url.strip())}; its articles stay indexed."],
                    ephemeral=True)
-
-
-async def poll_forever(bot: NewsdeskBot) -> None:
-    """Poll the due feeds, again and again, until the bot closes. Each poll runs in the bot's
-    poll thread; a failing poll is logged and the loop goes on."""
-    await bot.wait_until_ready()
-    while not bot.is_closed():
-        try:
-            report = await bot.run_poll()
-        except NewsdeskError as exc:
-            log.warning("Feed poll failed: %s", exc)
-        except Exception:
-            log.exception("Feed poll failed")
-        else:
-            if report.feeds:
-                log.info("Polled %d feeds: %s", len(report.feeds), report.to_dict()["total"])
-            if report.changed:
-                await bot.refresh_titles()
-        try:
-            await asyncio.wait_for(bot.poll_wakeup.wait(), bot.settings.feed_poll_seconds)
-        except TimeoutError:
-            pass
-        bot.poll_wakeup.clear()
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -6,41 +6,43 @@ import contextlib
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
+from retrieval.app import NewsdeskApp
 from retrieval.errors import NewsdeskError
+from retrieval.question import collapse
 
 from . import formatting
-from .checks import cooldown_text
+from .checks import QuestionBudget, cooldown_text
+from .config import BotSettings
 from .replies import APOLOGY, NO_MENTIONS, friendly
+from .streaming import ask_streaming
 from .views import feedback_view
-
-if TYPE_CHECKING:
-    from .client import NewsdeskBot
 
 log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100
-HISTORY = 3  # earlier questions of a thread passed to retrieval
 
 
 def thread_name(question: str) -> str:
-    name = re.sub(r"\s+", " ", question).strip() or "Question"
+    name = collapse(question) or "Question"
     return name if len(name) <= THREAD_NAME_LIMIT else name[: THREAD_NAME_LIMIT - 1] + "…"
 
 
 class Mentions(commands.Cog):
     """"@Newsdesk which crossings closed?" → an answer in a new thread; follow-ups in it build on it."""
 
-    def __init__(self, bot: NewsdeskBot):
-        self.bot = bot
+    def __init__(self, app: NewsdeskApp, settings: BotSettings, budget: QuestionBudget):
+        self.app = app
+        self.settings = settings
+        self.budget = budget
 
     def _question(self, message: discord.Message) -> str | None:
         """The question in a message meant for the bot, or None if it is not for the bot."""
-        me = self.bot.user
+        # The bot's own user, as the message's server or DM channel knows it.
+        me = message.guild.me if message.guild is not None else getattr(message.channel, "me", None)
         if me is None or message.author.bot:
             return None
         mentioned = me.id in message.raw_mentions or any(u.id == me.id for u in message.mentions)
@@ -53,7 +55,7 @@ class Mentions(commands.Cog):
         if not text:
             return None
         channel = message.channel
-        if channel.id in self.bot.settings.ask_channel_ids:
+        if channel.id in self.settings.ask_channel_ids:
             return text
         if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
             return text
@@ -73,11 +75,11 @@ class Mentions(commands.Cog):
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
-            bucket = self.bot.question_budget.spend(message.author.id)
+            bucket = self.budget.spend(message.author.id)
             if bucket is not None:
                 await message.reply(cooldown_text(bucket.get_retry_after()), allowed_mentions=NO_MENTIONS)
                 return
-            history = await self.bot.store(self.bot.feedback.thread_questions, message.channel.id)
+            history = await self.app.thread_questions(message.channel.id)
             reply_to = await self._thread_for(message, question, has_history=bool(history))
             with contextlib.suppress(discord.HTTPException):
                 await reply_to.typing()  # "Newsdesk is typing…" for up to 10 s; nice to have, not needed
@@ -89,11 +91,13 @@ class Mentions(commands.Cog):
                 elif streamed[0].content != content:
                     streamed[0] = await streamed[0].edit(content=content, allowed_mentions=NO_MENTIONS)
 
-            answer, answer_id = await self.bot.answer(
+            answer, answer_id = await ask_streaming(
+                self.app,
                 question,
+                show_partial,
+                self.settings.stream_edit_seconds,
                 as_of=message.created_at.date(),
-                history=history[-HISTORY:],
-                show_partial=show_partial,
+                history=history,  # the Newsdesk reads as many as the ask_history setting says
                 via="mention",
                 user_id=message.author.id,
                 guild_id=message.guild.id if message.guild else None,

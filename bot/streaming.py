@@ -1,8 +1,8 @@
 """Showing an answer while it is written: the reply is edited as the text grows, at a modest rate.
 
-With an LLM, `Newsdesk.ask(..., on_text=...)` calls `on_text(verified text so far)` from its
-worker thread each time another sentence has been checked. `EditThrottle` takes those texts
-on the event loop (`offer_threadsafe`) and passes the newest one to `show` (which edits the
+With an LLM, `NewsdeskApp.ask(..., on_text=...)` calls `on_text(verified text so far)` on the
+event loop each time another sentence has been checked. `EditThrottle` takes those texts
+(`offer`) and passes the newest one to `show` (which edits the
 Discord message) at most once per `interval` seconds: the first text at once, later ones
 after the interval, texts that arrived meanwhile folded into the newest. `finish()` stops it
 without waiting out the interval, but after any edit in flight has landed, so the final
@@ -17,6 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import discord
+
+from retrieval.app import Asked, NewsdeskApp
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,6 @@ class EditThrottle:
         else:
             self._pending = text
             self._changed.set()
-
-    def offer_threadsafe(self, text: str) -> None:
-        """`offer` from a worker thread (an `on_text` callback)."""
-        with contextlib.suppress(RuntimeError):  # the loop has closed: the bot is shutting down
-            self._loop.call_soon_threadsafe(self.offer, text)
 
     async def _run(self, text: str | None) -> None:
         while text is not None:
@@ -83,3 +80,16 @@ class EditThrottle:
         self._changed.set()
         if self._task is not None:
             await self._task
+
+
+async def ask_streaming(app: NewsdeskApp, question: str, show_partial: Callable[[str], Awaitable[None]],
+                        interval: float, **asking) -> Asked:
+    """`app.ask(question, **asking)`, with the answer shown by `show_partial(text so far)` as it
+    streams in, at most once per `interval` seconds; 0 shows the final answer only."""
+    if interval <= 0:
+        return await app.ask(question, **asking)
+    throttle = EditThrottle(show_partial, interval)
+    try:
+        return await app.ask(question, on_text=throttle.offer, **asking)
+    finally:
+        await throttle.finish()

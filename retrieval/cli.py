@@ -6,10 +6,12 @@ batch modes answer one JSON object per input line, in input order.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -76,9 +78,9 @@ class State:
     @property
     def desk(self):
         if self._desk is None:
-            from .service import Newsdesk  # heavy imports only for commands that need them
+            from .service import build_newsdesk  # heavy imports only for commands that need them
 
-            self._desk = Newsdesk.from_settings(self.settings)
+            self._desk = build_newsdesk(self.settings)
         return self._desk
 
     @property
@@ -344,6 +346,10 @@ def sources(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         print(json.dumps([s.to_dict() for s in found], ensure_ascii=False))
         return
+    print_sources(found)
+
+
+def print_sources(found) -> None:
     if not found:
         out.print("Nothing is indexed yet: run `newsdesk index seeds/`.")
     for s in found:
@@ -351,33 +357,99 @@ def sources(ctx: typer.Context, as_json: Json = False) -> None:
     out.print(f"[dim]{len(found)} article{'' if len(found) == 1 else 's'}[/]")
 
 
+CHAT_HELP = """\
+Ask anything about the indexed news: the answer quotes the articles and cites them.
+The commands are Discord's, typed as lines:
+  /summary article: TITLE-OR-ID                    summarize an article
+  /summary topic: TOPIC                            summarize a topic across articles
+  /summary since: 2023-12-01 [until: 2023-12-21]   the news between two dates (until: today)
+  /sources                                         what is indexed
+  /help (or help)                                  this text
+  quit                                             leave"""
+
+_OPTION = re.compile(r"\b(article|topic|since|until|page|question):", re.IGNORECASE)
+_BARE_COMMAND = re.compile(r"^(?:help|sources|summary)$|^summary\s+(?:article|topic|since|until):", re.IGNORECASE)
+
+
+def chat_command(line: str) -> tuple[str, dict[str, str], str] | None:
+    """A typed command as (name, options, the rest of the line), or None for a question.
+
+    Commands start with "/" as in Discord ("/summary topic: floods"); "help", "sources" and
+    "summary topic: …" are commands without it too. Options are "name: value" pairs."""
+    if not line.startswith("/") and not _BARE_COMMAND.match(line):
+        return None
+    name, _, rest = line.lstrip("/").partition(" ")
+    parts = _OPTION.split(rest)
+    options = {key.lower(): value.strip() for key, value in zip(parts[1::2], parts[2::2])}
+    return name.lower(), options, parts[0].strip()
+
+
+def _chat_line(line: str, desk_app, k: int, _run) -> None:
+    """Answer one typed line: a command, else a question (as of today, as a Discord message is
+    as of its day). `_run(coroutine)` runs a call of the application service to its end."""
+    from .app import parse_day, summary_kind
+
+    today = dt.date.today()
+    command = chat_command(line)
+    if command is None:
+        print_answer(_run(desk_app.ask(line, as_of=today, k=k, via="chat")).answer)
+        return
+    name, options, rest = command
+    if name == "help":
+        out.print(escape(CHAT_HELP))
+    elif name == "sources":
+        print_sources(_run(desk_app.sources()))
+    elif name == "ask":
+        print_answer(_run(desk_app.ask(options.get("question", rest), as_of=today, k=k, via="chat")).answer)
+    elif name == "summary":
+        article, topic, since, until = (options.get(key) for key in ("article", "topic", "since", "until"))
+        kind = summary_kind(article, topic, since, until)
+        if kind == "article":
+            result = _run(desk_app.summarize_article(article))
+        elif kind == "topic":
+            result = _run(desk_app.summarize_topic(topic, as_of=today))
+        else:
+            end = parse_day(until, "until") if until else None
+            result = _run(desk_app.summarize_dates(parse_day(since, "since"), end, as_of=today))
+        print_summary(result)
+    else:
+        err.print(f"[yellow]/{escape(name)} is not a command here; type /help for the list.[/]")
+
+
 @app.command()
 def chat(ctx: typer.Context, k: K = ASK_PASSAGES) -> None:
-    """Ask questions one after another (type 'quit' to leave); reads lines when piped."""
+    """Ask questions one after another, or use Discord's commands (/summary, /sources, /help);
+    type 'quit' to leave. Reads lines when piped."""
+    from .app import NewsdeskApp
+
     with reported(ctx):
-        desk = _state(ctx).desk
+        desk_app = NewsdeskApp(_state(ctx).desk)
     interactive = sys.stdin.isatty()
     if interactive:
-        out.print("Newsdesk — ask about the indexed news. Type 'quit' to leave.")
-    while True:
+        out.print("Newsdesk — ask about the indexed news. Type /help for the commands, 'quit' to leave.")
+    with asyncio.Runner() as runner:  # one event loop for the whole chat
         try:
-            line = out.input("[bold]? [/]") if interactive else sys.stdin.readline()
-        except (EOFError, KeyboardInterrupt):
-            break
-        if not interactive and line == "":
-            break
-        question = line.strip()
-        if question.lower() in {"quit", "exit", ":q"}:
-            break
-        if not question:
-            continue
-        if not interactive:
-            out.print(f"[bold]? {escape(question)}[/]")
-        try:
-            print_answer(desk.ask(question, k=k))
-        except NewsdeskError as exc:
-            err.print(f"[yellow]{escape(str(exc))}[/]")
-        out.print()
+            while True:
+                try:
+                    line = out.input("[bold]? [/]") if interactive else sys.stdin.readline()
+                except (EOFError, KeyboardInterrupt):
+                    break
+                if not interactive and line == "":
+                    break
+                line = line.strip()
+                if line.lower() in {"quit", "exit", ":q"}:
+                    break
+                if not line:
+                    continue
+                if not interactive:
+                    out.print(f"[bold]? {escape(line)}[/]")
+                try:
+                    _chat_line(line, desk_app, k, runner.run)
+                except NewsdeskError as exc:
+                    err.print(f"[yellow]{escape(str(exc))}[/]")
+                out.print()
+        finally:
+            desk_app.close()
 
 
 # -- feeds ----------------------------------------------------------------------------------

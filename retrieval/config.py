@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 USER_AGENT = "Newsdesk/0.1 feed reader (+https://github.com/newsdesk/newsdesk; polls politely, honours 304)"
 ASK_PASSAGES = 8  # passages retrieved for an answer, unless a caller asks for another number
+ASK_HISTORY = 2  # earlier questions of a thread a follow-up is read with (the ask_history setting)
 
 
 class RetrievalSettings(BaseSettings):
@@ -39,6 +40,8 @@ class RetrievalSettings(BaseSettings):
                                  "keeps others from writing.")
     max_article_chars: int = Field(1_000_000, gt=0, description="Longer articles are reported and skipped.")
 
+    ask_history: int = Field(ASK_HISTORY, ge=0, description="How many earlier questions of a Discord thread a follow-up "
+                             "is read with; 0 reads every question alone.")
     fold_copies: bool = Field(True, description="Recognise syndicated copies at ingest: search returns a story "
                               "once, citing its earliest publication.")
     feed_every: str = Field("30m", description="How often a feed is polled unless `feeds add --every` says "

@@ -4,7 +4,7 @@ Articles dated on or after the start (optionally only those on a topic) are grou
 stories (articles whose first chunks' vectors are close, or that are copies of one another),
 newest story first. Each story quotes the first one or two sentences of its lead article
 verbatim and cites it; the story's other articles are named as "also in". Nothing here
-knows of Discord or schedules; see bot/digest.py.
+knows of Discord or schedules; see retrieval/schedules.py and bot/digest.py.
 """
 
 from __future__ import annotations

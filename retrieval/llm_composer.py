@@ -1,12 +1,11 @@
 """Answers and summaries written by an LLM, verified before they are shown.
 
 `LLMComposer` wraps the offline `Composer` and has its `compose(question, passages,
-query=...)`: the LLM writes from the same retrieved passages, `verify.py` keeps only the
+history=...)`: the LLM writes from the same retrieved passages, `verify.py` keeps only the
 sentences the cited passages support, and whenever the LLM is unavailable (timeout, error,
 unreachable) or too little of its answer survives, the offline composer's quoted answer is
 returned instead, with a short note. Nothing unverified is ever returned or streamed:
-partial texts handed to `on_text` (or yielded by `astream`) are the sentences verified so
-far.
+partial texts handed to `on_text` are the sentences verified so far.
 
 Summaries are map-reduce within a token budget: passages are grouped into calls of at most
 `map_tokens`; each call's bullets are verified, then one more call merges them, and the
@@ -15,13 +14,12 @@ merged bullets are verified against the passages again. One group needs one call
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from .answers import ABSTAIN_NO_ANSWER, Composer, ComposerOptions, abstention, closest, is_older
 from .errors import LLMUnavailableError
@@ -37,8 +35,7 @@ from .llm import (
     summary_messages,
 )
 from .models import Answer, Passage, Summary
-from .search import passage_from
-from .summaries import pick_period_articles
+from .question import in_context
 from .verify import Checked, Evidence, StreamVerifier, Verified, Verifier, render
 
 if TYPE_CHECKING:
@@ -46,10 +43,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from .config import RetrievalSettings
-    from .store import StoredArticle, StoredChunk
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 UNVERIFIED_NOTE = "LLM answer could not be checked against the articles, showing quoted passages"
 
@@ -99,67 +94,12 @@ def plan_batches(passages: Sequence[Passage], *, map_tokens: int, budget_tokens:
     return batches
 
 
-def article_passages(chunks: Sequence[StoredChunk]) -> list[Passage]:
-    """An article's chunks, in article order, as passages to summarize."""
-    return [passage_from(c, 0.0, None) for c in sorted(chunks, key=lambda c: int(c.metadata.get("start", 0)))]
-
-
-def period_passages(docs: Sequence[StoredArticle], chunks_of: Callable[[str], Sequence[StoredChunk]],
-                    limit: int = 24) -> list[Passage]:
-    """The opening chunk of up to `limit` articles of a period, by date; with more articles,
-    days are covered evenly (round-robin), as in the offline period summary."""
-    found = []
-    for doc in pick_period_articles(docs, limit):
-        chunks = article_passages(chunks_of(doc.doc_id))
-        if chunks:
-            found.append(chunks[0])
-    return found
-
-
-async def stream_partials(work: Callable[[Callable[[str], None]], T], *,
-                          min_interval: float = 0.0) -> AsyncIterator[str | T]:
-    """Run `work(on_text)` in a worker thread; yield each text it passes to `on_text`, then
-    its result, always last. For a chat client that edits its reply as an answer grows:
-
-        async for item in stream_partials(lambda on_text: desk.ask(q, on_text=on_text), min_interval=1.5):
-            if isinstance(item, str): ...  # edit the reply: verified sentences so far
-            else: ...                      # the final Answer: post it
-
-    A consumer slower than the work gets the newest text only; `min_interval` (seconds)
-    spaces the texts further, e.g. under a message-edit rate limit. The result is never
-    delayed, and a text arriving with the result is skipped (the result supersedes it).
-    """
-    loop = asyncio.get_running_loop()
-    latest: list[str] = []
-    fresh = asyncio.Event()
-
-    def publish(text: str) -> None:
-        latest[:] = [text]
-        fresh.set()
-
-    def on_text(text: str) -> None:
-        loop.call_soon_threadsafe(publish, text)
-
-    task = asyncio.ensure_future(asyncio.to_thread(work, on_text))
-    try:
-        while not task.done():
-            waiter = asyncio.ensure_future(fresh.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if fresh.is_set() and not task.done():
-                fresh.clear()
-                yield latest[0]
-                if min_interval > 0:
-                    await asyncio.wait({task}, timeout=min_interval)
-        yield task.result()
-    finally:
-        if not task.done():
-            task.cancel()  # the thread itself ends within the LLM timeout; nobody waits for it
-
-
 class LLMComposer:
     """Answers written by an LLM from the retrieved passages, verified before they are
-    shown; the offline composer's answer when the LLM is unavailable or unverifiable."""
+    shown; the offline composer's answer when the LLM is unavailable or unverifiable
+    (a retrieval.composer.AnswerComposer)."""
+
+    writes = True
 
     def __init__(self, offline: Composer, model: BaseChatModel, *, timeout_s: float, reply_tokens: int = 600,
                  verifier: Verifier | None = None, options: LLMOptions | None = None,
@@ -181,7 +121,6 @@ class LLMComposer:
         return cls(offline, chat_model(settings), timeout_s=settings.llm_timeout_s,
                    reply_tokens=settings.llm_max_tokens, label=label, **kwargs)
 
-    # The facade reads these of whichever composer it has.
     @property
     def options(self) -> ComposerOptions:
         return self.offline.options
@@ -191,12 +130,12 @@ class LLMComposer:
         return self.offline.embeddings
 
     # -- answers ---------------------------------------------------------------------------
-    def compose(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
+    def compose(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
                 as_of: dt.date | None = None, recent_since: dt.date | None = None,
                 on_text: Callable[[str], None] | None = None) -> Answer:
         """A verified LLM answer to `question` from `passages` (best first).
 
-        `query` is the retrieval context (a thread's earlier questions, then this one);
+        `history` holds the thread's earlier questions, shown to the LLM as such;
         `as_of` the date the question is asked as of (default today). With `on_text`, the
         reply is streamed and `on_text(verified text so far)` is called, in this thread,
         each time another sentence has been checked.
@@ -205,7 +144,7 @@ class LLMComposer:
         considered = passages[: self.offline.options.passages_considered]
 
         def quoted() -> Answer:
-            return self.offline.compose(question, passages, query=query, recent_since=recent_since)
+            return self.offline.compose(question, passages, history=history, recent_since=recent_since)
 
         if not considered or (self.llm_options.gate_on_similarity and closest(considered) < self.offline.options.min_similarity):
             return quoted()
@@ -214,11 +153,10 @@ class LLMComposer:
             # says so; an LLM would tend to answer from the old news.
             return quoted()
 
-        earlier = query[: -len(question)].strip() if query and query.endswith(question) else ""
-        messages = answer_messages(question, considered, as_of or self.today(), earlier=earlier)
+        messages = answer_messages(question, considered, as_of or self.today(), earlier=" ".join(history))
         with ThreadPoolExecutor(1, thread_name_prefix="newsdesk-evidence") as pool:
             # Embed the passages' sentences while the provider thinks.
-            pending = pool.submit(self.verifier.evidence, considered, query or question)
+            pending = pool.submit(self.verifier.evidence, considered, in_context(question, history))
             stream: list[StreamVerifier] = []
 
             def on_part(text: str) -> None:
@@ -242,17 +180,6 @@ class LLMComposer:
             return replace(quoted(), note=UNVERIFIED_NOTE)
         return Answer(question=question, text=verified.text, abstained=False, citations=list(verified.citations),
                       passages=passages)
-
-    async def astream(self, question: str, passages: Sequence[Passage], *, query: str | None = None,
-                      as_of: dt.date | None = None, recent_since: dt.date | None = None,
-                      min_interval: float = 0.0) -> AsyncIterator[str | Answer]:
-        """`compose` for an event loop: yields the verified text so far (a str) as it grows,
-        then the final Answer, always last (see `stream_partials`)."""
-        async for item in stream_partials(
-                lambda on_text: self.compose(question, passages, query=query, as_of=as_of, recent_since=recent_since,
-                                             on_text=on_text),
-                min_interval=min_interval):
-            yield item
 
     # -- summaries -------------------------------------------------------------------------
     def summarize(self, fallback: Summary, passages: Sequence[Passage]) -> Summary:

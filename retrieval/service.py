@@ -1,8 +1,11 @@
-"""The Newsdesk facade: the one object the CLI, the bot and the benchmarks talk to.
+"""The Newsdesk facade: the one object the CLI, the application service and the benchmarks
+talk to.
 
-It owns the long-lived pieces (the embedding model, the Chroma store, the BM25 index) and
-exposes the user's verbs: index, search, ask, summarize, list sources. Built once at an
-entry point from settings; safe to call from worker threads while an index run goes on.
+It holds the long-lived parts (the embedding model, the Chroma store, the BM25 copy, the
+composer), all passed to its constructor, and exposes the user's verbs: index, search, ask,
+summarize, list sources. `build_newsdesk(settings)` is the one place the parts are chosen;
+variants (benchmarks, tests) come from `with_parts`. Safe to call from worker threads while
+an index run goes on.
 """
 
 from __future__ import annotations
@@ -19,164 +22,64 @@ from langchain_core.embeddings import Embeddings
 
 from . import summaries
 from .answer_model import AnswerModel
-from .answers import AnswerScorer, Composer, ComposerOptions
+from .answers import Composer, ComposerOptions
 from .chunking import Chunker
-from .config import ASK_PASSAGES, RetrievalSettings
+from .composer import AnswerComposer
+from .config import ASK_HISTORY, ASK_PASSAGES, RetrievalSettings
 from .dates import read_dates
 from .dedup import CopyIndex
 from .embeddings import build_embeddings
-from .errors import ArticleError, DateError, IndexBusyError, NotFoundError, QuestionError
+from .errors import ArticleError, DateError, IndexBusyError, NotFoundError
 from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .ingest import iter_articles
-from .lexical import LexicalIndex
-from .lexical_store import LexicalFiles
-from .llm_composer import article_passages, period_passages
+from .lexical_copy import LexicalCopy
 from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
+from .question import check_question, in_context
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 500
 FOLD_SPARE = 4  # extra passages searched for when copies may be folded away (two articles' worth)
 
 
-def check_question(question: str) -> str:
-    """The question, stripped; a QuestionError with a helpful message when it cannot be asked."""
-    text = " ".join((question or "").split())
-    if not text:
-        raise QuestionError("Please ask a question, e.g. “which border crossings closed?”")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"That question is {len(text)} characters long; please keep it under {MAX_QUESTION_CHARS}.")
-    if not any(ch.isalnum() for ch in text):
-        raise QuestionError("That question has no words in it; please ask in words, e.g. “who won the election?”")
-    return text
-
-
 class Newsdesk:
-    def __init__(self, store: ChunkStore, embeddings: Embeddings, *, data_dir: Path,
-                 chunker: Chunker | None = None, search_options: SearchOptions | None = None,
-                 composer_options: ComposerOptions | None = None, answer_model: AnswerScorer | None = None,
-                 lexical_check_seconds: float = 10.0, writer_lock: FileWriterLock | LeaseWriterLock | None = None,
-                 max_article_chars: int = MAX_ARTICLE_CHARS, copies: CopyIndex | None = None):
+    def __init__(self, *, store: ChunkStore, embeddings: Embeddings, lexical: LexicalCopy, searcher: Searcher,
+                 composer: AnswerComposer, chunker: Chunker, writer_lock: FileWriterLock | LeaseWriterLock,
+                 data_dir: Path, copies: CopyIndex | None = None, max_article_chars: int = MAX_ARTICLE_CHARS,
+                 history: int = ASK_HISTORY):
+        self.data_dir = data_dir  # where its files live (the BM25 copy, the copies index): for front ends' own stores
         self.store = store
         self.embeddings = embeddings
-        self.data_dir = data_dir
-        self.chunker = chunker or Chunker()
-        # Rare words shared with the question count more; the BM25 index knows which are rare.
-        self.composer = Composer(embeddings, composer_options, idf=self.idf, answer_model=answer_model)
-        self.searcher = Searcher(store, embeddings, self.lexical_index, search_options)
-        self._lexical: LexicalIndex | None = None
-        self._lexical_generation = ""  # the store's generation the BM25 copy was loaded at
-        self._lexical_checked = 0.0
-        # Another process or machine (a CLI run, a second bot on a Chroma server) may index
-        # too: its writes change the store's generation, checked at most this often.
-        self.lexical_check_seconds = lexical_check_seconds
-        self._lexical_rebuild: threading.Thread | None = None
-        self._lexical_lock = threading.Lock()
-        self._index_lock = threading.Lock()  # one run per process; `writer_lock` across processes
-        self.writer_lock = writer_lock or FileWriterLock(data_dir / "index.lock")
-        self.max_article_chars = max_article_chars
+        self.lexical = lexical  # the BM25 copy of the store, which the searcher and composer read too
+        self.searcher = searcher
+        self.composer = composer
+        self.chunker = chunker
+        # One run per process (`_index_lock`); across processes, `writer_lock`.
+        self.writer_lock = writer_lock
+        self._index_lock = threading.Lock()
         # Syndicated copies (retrieval/dedup.py): found at ingest, folded into their original
         # in search and named in its citation. None: every article stands alone.
         self.copy_index = copies
+        self.max_article_chars = max_article_chars
+        self.history = history  # earlier questions of a thread a follow-up is read with
 
-    @classmethod
-    def from_settings(cls, settings: RetrievalSettings, embeddings: Embeddings | None = None) -> Newsdesk:
-        embeddings = embeddings or build_embeddings(settings.embedding_model, settings.data_dir,
-                                                    settings.embedding_backend)
-        timeout = settings.store_timeout_s
-        if settings.chroma_host:
-            client = server_client(settings.chroma_host, settings.chroma_port, timeout)
-        else:
-            client = embedded_client(settings.data_dir / "chroma", timeout)
-        store = ChunkStore(client, embeddings, model_name=settings.embedding_model,
-                           collection_name=settings.chroma_collection, timeout_s=timeout)
-        # Writers on one data directory share a file lock; on a server, possibly from other
-        # machines, a lease in the collection's records.
-        lock = (LeaseWriterLock(store, ttl_s=settings.index_lease_s) if settings.chroma_host
-                else FileWriterLock(settings.data_dir / "index.lock"))
-        desk = cls(store, embeddings, data_dir=settings.data_dir,
-                   chunker=Chunker(settings.chunk_size, settings.chunk_overlap), answer_model=AnswerModel(),
-                   writer_lock=lock, max_article_chars=settings.max_article_chars,
-                   copies=CopyIndex.in_dir(settings.data_dir) if settings.fold_copies else None)
-        if settings.llm_provider != "none":
-            # Optional LLM answers (retrieval/llm_composer.py): they wrap the offline
-            # composer, which stays the fallback. Imported here: without an LLM, never loaded.
-            from .llm_composer import LLMComposer
+    def with_parts(self, **parts) -> Newsdesk:
+        """A new Newsdesk with some parts replaced (a benchmark's searcher or composer); it
+        shares the others with this one."""
+        current = {"store": self.store, "embeddings": self.embeddings, "lexical": self.lexical,
+                   "searcher": self.searcher, "composer": self.composer, "chunker": self.chunker,
+                   "writer_lock": self.writer_lock, "data_dir": self.data_dir, "copies": self.copy_index,
+                   "max_article_chars": self.max_article_chars, "history": self.history}
+        unknown = parts.keys() - current.keys()
+        if unknown:
+            raise TypeError(f"a Newsdesk has no part {', '.join(sorted(unknown))}")
+        return Newsdesk(**(current | parts))
 
-            desk.composer = LLMComposer.from_settings(settings, desk.composer)
-        return desk
-
-    # -- the lexical index, kept in step with the store ------------------------------------
-    @property
-    def _lexical_dir(self) -> Path:
-        return self.data_dir / "bm25" / self.store.collection_name
-
-    def idf(self, term: str) -> float:
-        return self.lexical_index().idf(term)
-
-    def lexical_index(self) -> LexicalIndex:
-        """The BM25 copy. When another process has changed the store since it was loaded, a
-        fresh copy is built in the background; searches use the current one meanwhile."""
-        with self._lexical_lock:
-            if self._lexical is None:
-                self._lexical_generation = self.store.generation()
-                self._lexical = self._load_or_build_lexical(self._lexical_generation)
-                self._lexical_checked = time.monotonic()
-                return self._lexical
-            current, seen = self._lexical, self._lexical_generation
-            if (self._lexical_rebuild is not None or self._index_lock.locked()  # our own run swaps at its end
-                    or time.monotonic() - self._lexical_checked < self.lexical_check_seconds):
-                return current
-            self._lexical_checked = time.monotonic()  # this caller checks; the others go on meanwhile
-        generation = self.store.generation()
-        if generation != seen:
-            with self._lexical_lock:
-                if self._lexical_rebuild is None:
-                    self._lexical_rebuild = threading.Thread(target=self._rebuild_lexical, args=(generation,),
-                                                             name="newsdesk-bm25", daemon=True)
-                    self._lexical_rebuild.start()
-        return current
-
-    def _rebuild_lexical(self, generation: str) -> None:
-        try:
-            fresh = self._load_or_build_lexical(generation)
-        except Exception:  # noqa: BLE001 - a background thread: log it, keep the current copy, retry later
-            log.exception("could not rebuild the BM25 index; searches keep the current copy")
-            with self._lexical_lock:
-                self._lexical_rebuild = None
-            return
-        self._swap_lexical(fresh, generation)
-
-    def wait_for_lexical(self, timeout: float | None = None) -> None:
-        """Wait for a background BM25 rebuild, if one is running (tests, orderly shutdown)."""
-        thread = self._lexical_rebuild
-        if thread is not None:
-            thread.join(timeout)
-
-    def _swap_lexical(self, fresh: LexicalIndex, generation: str) -> None:
-        with self._lexical_lock:
-            # Swapped whole: searches never see a half-built index.
-            self._lexical, self._lexical_generation, self._lexical_checked = fresh, generation, time.monotonic()
-            self._lexical_rebuild = None
-
-    def _load_or_build_lexical(self, generation: str, *, writer: bool = False) -> LexicalIndex:
-        """The BM25 copy of the store's content at `generation` (read before the content): the
-        saved one when it was built at that generation (lexical_store.py), else one built
-        from a paged read of the store and saved for the next process. A writer (holding the
-        writer lock) always saves; a reader only when no other process is saving."""
-        files = LexicalFiles(self._lexical_dir)
-        saved = files.load(generation)
-        if saved is not None:
-            return saved
-        rows = ((c.id, f"{c.metadata.get('title', '')}\n{c.text}", int(c.metadata.get("date_num", 0)))
-                for c in self.store.iter_chunks())
-        index = LexicalIndex.from_rows(rows, generation)
-        if generation:
-            files.save(index, wait=writer, still_current=lambda: self.store.generation() == generation)
-        return index
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Let a background BM25 rebuild finish saving its copy (at shutdown)."""
+        self.lexical.wait(timeout)
 
     # -- the verbs --------------------------------------------------------------------------
     def index(self, paths: list[Path], *, prune: bool = False,
@@ -203,17 +106,16 @@ class Newsdesk:
         if not self._index_lock.acquire(blocking=False):
             raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
         try:
-            with self.writer_lock.hold(wait=wait, on_wait=on_wait):
+            with self.writer_lock.hold(wait=wait, on_wait=on_wait), self.lexical.writing():
                 indexer = Indexer(self.store, self.chunker, self.embeddings,
                                   max_article_chars=self.max_article_chars, on_write=on_write)
                 read: list[Article] = []
                 report = run(indexer, self._observed(items, read))
                 self._find_copies(read, report)
-                if report.changed or report.repaired or self._lexical is None:
+                if report.changed or report.repaired or not self.lexical.loaded:
                     # The run ended with a new generation if it changed anything (Indexer._finish),
                     # which tells other processes that their BM25 copies are stale.
-                    generation = self.store.generation()
-                    self._swap_lexical(self._load_or_build_lexical(generation, writer=True), generation)
+                    self.lexical.reload(self.store.generation())
                 return report
         finally:
             self._index_lock.release()
@@ -247,12 +149,11 @@ class Newsdesk:
         if not self._index_lock.acquire(blocking=False):
             raise IndexBusyError("an indexing run is already in progress; try again when it has finished")
         try:
-            with self.writer_lock.hold(wait=wait, on_wait=on_wait):
+            with self.writer_lock.hold(wait=wait, on_wait=on_wait), self.lexical.writing():
                 self.store.check_model()
                 report = Indexer(self.store, self.chunker, self.embeddings).repair()
                 if report.repaired or report.broken:
-                    generation = self.store.mark_changed()
-                    self._swap_lexical(self._load_or_build_lexical(generation, writer=True), generation)
+                    self.lexical.reload(self.store.mark_changed())
                 return report
         finally:
             self._index_lock.release()
@@ -272,7 +173,7 @@ class Newsdesk:
 
     def time_hints(self, question: str, as_of: dt.date | None) -> TimeHints:
         """What the question implies about time, against its as-of date (else the newest article)."""
-        reference = as_of or date_from_number(self.lexical_index().newest())
+        reference = as_of or date_from_number(self.lexical.newest())
         if reference is None:
             return TimeHints()
         said = read_dates(question, reference)
@@ -280,15 +181,17 @@ class Newsdesk:
 
     def ask(self, question: str, *, k: int = ASK_PASSAGES, as_of: dt.date | None = None,
             history: list[str] | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
-        """A cited answer; `history` holds a thread's earlier questions, used for retrieval.
-        With an LLM, `on_text(verified text so far)` is called as its answer streams."""
+        """A cited answer; `history` holds a thread's earlier questions, oldest first, of which
+        the last `self.history` are read with this one. With an LLM, `on_text(verified text so
+        far)` is called as its answer streams."""
         question = check_question(question)
-        # Retrieval reads a follow-up with the thread's last two questions; only the new
-        # question is checked for length, so a long thread never makes a follow-up "too long".
-        context = " ".join([*(history or [])[-2:], question])
+        # Only the new question is checked for length, so a long thread never makes a
+        # follow-up "too long".
+        earlier = list(history or [])[-self.history:] if self.history else []
+        context = in_context(question, earlier)
         hints = self.time_hints(context, as_of)
         passages = self._search(context, k=k, as_of=as_of, hints=hints)
-        answer = self.composer.compose(question, passages, query=context, as_of=as_of,
+        answer = self.composer.compose(question, passages, history=earlier, as_of=as_of,
                                        recent_since=hints.recent_since(), on_text=on_text)
         return self._with_copies(answer)
 
@@ -306,26 +209,29 @@ class Newsdesk:
         """Key sentences of one article, by id or (unambiguous) title."""
         doc = self.find_article(doc_id)
         chunks = self.store.chunks_of(doc.doc_id)
-        return self._with_llm(summaries.summarize_article(doc, chunks), lambda: article_passages(chunks))
+        return self._written(summaries.summarize_article(doc, chunks), lambda: summaries.article_passages(chunks))
 
     def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
         topic = check_question(topic)
         passages = self._search(topic, k=8, as_of=as_of)
-        summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options, self.idf)
-        return self._with_llm(summary, lambda: passages)
+        summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options, self.lexical.idf)
+        return self._written(summary, lambda: passages)
 
-    def summarize_dates(self, since: dt.date, until: dt.date | None = None) -> Summary:
-        until = until or dt.date.today()
+    def summarize_dates(self, since: dt.date, until: dt.date | None = None, *, as_of: dt.date | None = None) -> Summary:
+        """The news from `since` to `until`, which defaults to the day it is asked as of
+        (`as_of`, as for questions; today when not given)."""
+        until = until or as_of or dt.date.today()
         if until < since:
             raise DateError(f"the period ends ({until}) before it starts ({since})")
         in_period = {"$and": [{"date_num": {"$gte": date_number(since)}}, {"date_num": {"$lte": date_number(until)}}]}
         docs = list(self.store.articles(in_period).values())
         summary = summaries.summarize_period(since, until, docs, self.store.chunks_of)
-        return self._with_llm(summary, lambda: period_passages(docs, self.store.chunks_of))
+        return self._written(summary, lambda: summaries.period_passages(docs, self.store.chunks_of))
 
-    def _with_llm(self, summary: Summary, passages: Callable[[], list[Passage]]) -> Summary:
-        """The LLM's verified summary of the same material, when an LLM is configured."""
-        if isinstance(self.composer, Composer) or not summary.citations:
+    def _written(self, summary: Summary, passages: Callable[[], list[Passage]]) -> Summary:
+        """The composer's own summary of the same material, when it writes one (an LLM); the
+        material is read only then."""
+        if not self.composer.writes or not summary.citations:
             return summary
         return self.composer.summarize(summary, passages())
 
@@ -349,3 +255,42 @@ class Newsdesk:
             names = "; ".join(sorted(f"{d.doc_id} ({d.title})" for d in partial)[:5])
             raise NotFoundError(f"{len(partial)} articles match {key!r}, e.g. {names}: give the id")
         raise NotFoundError(f"no indexed article has the id or title {key!r} (see `newsdesk sources`)")
+
+
+def build_newsdesk(settings: RetrievalSettings, *, embeddings: Embeddings | None = None,
+                   store: ChunkStore | None = None, search_options: SearchOptions | None = None,
+                   composer_options: ComposerOptions | None = None,
+                   clock: Callable[[], float] = time.monotonic) -> Newsdesk:
+    """The Newsdesk the settings describe: the one place its parts are chosen (embedded store
+    or Chroma server, offline or LLM composer). A caller may bring its own embeddings or store
+    (tests, benchmarks), composer and search options, or the clock the BM25 copy checks the
+    store by (tests)."""
+    embeddings = embeddings or build_embeddings(settings.embedding_model, settings.data_dir,
+                                                settings.embedding_backend)
+    if store is None:
+        timeout = settings.store_timeout_s
+        if settings.chroma_host:
+            client = server_client(settings.chroma_host, settings.chroma_port, timeout)
+        else:
+            client = embedded_client(settings.data_dir / "chroma", timeout)
+        store = ChunkStore(client, embeddings, model_name=settings.embedding_model,
+                           collection_name=settings.chroma_collection, timeout_s=timeout)
+    # Writers on one data directory share a file lock; on a server, possibly from other
+    # machines, a lease in the collection's records.
+    lock = (LeaseWriterLock(store, ttl_s=settings.index_lease_s) if settings.chroma_host
+            else FileWriterLock(settings.data_dir / "index.lock"))
+    lexical = LexicalCopy.beside(store, settings.data_dir, clock=clock)
+    # Rare words shared with the question count more; the BM25 copy knows which are rare.
+    composer: AnswerComposer = Composer(embeddings, composer_options, idf=lexical.idf, answer_model=AnswerModel())
+    if settings.llm_provider != "none":
+        # Optional LLM answers: they wrap the offline composer, which stays the fallback.
+        # Imported here: without an LLM, its client libraries are never loaded.
+        from .llm_composer import LLMComposer
+
+        composer = LLMComposer.from_settings(settings, composer)
+    return Newsdesk(store=store, embeddings=embeddings, lexical=lexical,
+                    searcher=Searcher(store, embeddings, lexical.current, search_options), composer=composer,
+                    chunker=Chunker(settings.chunk_size, settings.chunk_overlap), writer_lock=lock,
+                    data_dir=settings.data_dir,
+                    copies=CopyIndex.in_dir(settings.data_dir) if settings.fold_copies else None,
+                    max_article_chars=settings.max_article_chars, history=settings.ask_history)

@@ -35,7 +35,7 @@ from .errors import ModelMismatchError, StoreUnavailableError
 
 MODEL_KEY = "embedding_model"
 # Changed by every index run that changes the content, so that other processes and machines
-# sharing the collection know their BM25 copies are stale (see Newsdesk.lexical_index).
+# sharing the collection know their BM25 copies are stale (see LexicalCopy.current).
 GENERATION_KEY = "newsdesk_generation"
 # The generation at the end of the last index run that left the store consistent (nothing
 # invisible left over, every article recorded). While the generation is still that one,

@@ -1,4 +1,5 @@
-"""Extractive summaries, cited like answers: of an article, of a topic, of a date range."""
+"""Extractive summaries, cited like answers: of an article, of a topic, of a date range; and the
+passages a writing composer (an LLM) summarizes instead."""
 
 from __future__ import annotations
 
@@ -90,3 +91,20 @@ def summarize_period(since: dt.date, until: dt.date, docs: Sequence[StoredArticl
     subject = f"{since.isoformat()} to {until.isoformat()}"
     return Summary(kind="dates", subject=subject, text="\n".join(f"- {line}" for line in lines), citations=citations,
                    points=lines)
+
+
+def article_passages(chunks: Sequence[StoredChunk]) -> list[Passage]:
+    """An article's chunks, in article order, as passages to summarize."""
+    return [passage_from(c, 0.0, None) for c in sorted(chunks, key=lambda c: int(c.metadata.get("start", 0)))]
+
+
+def period_passages(docs: Sequence[StoredArticle], chunks_of: Callable[[str], Sequence[StoredChunk]],
+                    limit: int = 24) -> list[Passage]:
+    """The opening chunk of up to `limit` articles of a period, by date; with more articles,
+    days are covered evenly (round-robin), as in the offline period summary."""
+    found = []
+    for doc in pick_period_articles(docs, limit):
+        chunks = article_passages(chunks_of(doc.doc_id))
+        if chunks:
+            found.append(chunks[0])
+    return found

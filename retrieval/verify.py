@@ -246,14 +246,6 @@ class Evidence:
             self.vectors[n] = vectors[at:at + len(self.units[n])]
             at += len(self.units[n])
 
-    def with_question(self, question: str) -> Evidence:
-        """The same passages (nothing re-embedded), checked against another question."""
-        other = copy.copy(self)
-        other.question_terms = frozenset(terms(question))
-        other.question_numbers = frozenset(_number_set(question))
-        other.question_words = frozenset(_word_pool(question))
-        return other
-
     def subset(self, numbers) -> Evidence:
         """Only the passages with these numbers (nothing re-embedded): what one call was shown."""
         keep = set(numbers)

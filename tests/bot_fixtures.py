@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot import BotSettings, FeedbackStore, NewsdeskBot
+from bot import BotSettings, NewsdeskBot
+from retrieval.app import NewsdeskApp
+from retrieval.feedback import FeedbackStore
 from discord_fake import FakeDiscord
 from fake_newsdesk import FakeNewsdesk
 
@@ -35,17 +38,19 @@ class RunningBot:
     fake: FakeDiscord
     task: asyncio.Task
     feedback: FeedbackStore
+    app: NewsdeskApp
 
     async def stop(self) -> None:
         await self.bot.close()
+        self.app.close()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(self.task, 10)
 
 
-async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, *, bot_options: dict | None = None,
+async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, *, app_options: dict | None = None,
                     **settings: Any) -> RunningBot:
-    """Log the real discord.py client in to `fake` and wait until it is ready; `bot_options`
-    go to the bot's constructor (a feed poller, digests, a clock)."""
+    """Log the real discord.py client in to `fake` and wait until it is ready; `app_options`
+    go to the application service's constructor (a feed poller, digest schedules, a clock)."""
     values = {
         "discord_token": "test-token.not-a-secret",
         "discord_api_base": fake.api_base,
@@ -57,8 +62,9 @@ async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, *, bot_opt
     } | settings
     bot_settings = BotSettings(_env_file=None, **values)
     feedback = FeedbackStore(data_dir / "feedback.sqlite3")
-    bot = NewsdeskBot(newsdesk=newsdesk, feedback=feedback, settings=bot_settings, guild_ready_timeout=0.05,
-                      **(bot_options or {}))
+    app = NewsdeskApp(newsdesk, feedback=feedback, reindex_folders=bot_settings.reindex_folders,
+                      reindex_prune=bot_settings.reindex_prune, **(app_options or {}))
+    bot = NewsdeskBot(app=app, settings=bot_settings, guild_ready_timeout=0.05)
     await bot.login(bot_settings.token)
     task = asyncio.create_task(bot.connect(reconnect=True), name="bot-connect")
     ready = asyncio.create_task(bot.wait_until_ready())
@@ -72,8 +78,15 @@ async def start_bot(fake: FakeDiscord, newsdesk: Any, data_dir: Path, *, bot_opt
     except BaseException:
         ready.cancel()
         await bot.close()
+        app.close()
         raise
-    return RunningBot(bot, fake, task, feedback)
+    return RunningBot(bot, fake, task, feedback, app)
+
+
+def stored_votes(path: Path, answer_id: int) -> dict[int, int]:
+    """user id → vote on one answer, read from a feedback store's file."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return dict(db.execute("SELECT user_id, vote FROM votes WHERE answer_id = ?", (answer_id,)).fetchall())
 
 
 @pytest_asyncio.fixture
@@ -98,7 +111,7 @@ async def bot_factory(fake_discord: FakeDiscord, tmp_path: Path):
     running: list[RunningBot] = []
 
     async def make(newsdesk: Any, **settings: Any) -> RunningBot:
-        run = await start_bot(fake_discord, newsdesk, tmp_path, **settings)  # bot_options=… among them
+        run = await start_bot(fake_discord, newsdesk, tmp_path, **settings)  # app_options=… among them
         running.append(run)
         return run
 
@@ -123,7 +136,7 @@ class Seeded:
 def seeded(model, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """The real Newsdesk (the session's real model) over a copy of the seed article."""
     from retrieval.config import RetrievalSettings
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     root = tmp_path_factory.mktemp("bot-seeded")
     seeds = root / "seeds"
@@ -132,7 +145,7 @@ def seeded(model, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     config = RetrievalSettings(_env_file=None, newsdesk_data_dir=root / "data", chroma_host=None)
     # The default embeddings, as a deployment has them after its first index: the ONNX export
     # in the data directory, so a bot started on a copy of it never loads torch.
-    newsdesk = Newsdesk.from_settings(config)
+    newsdesk = build_newsdesk(config)
     report = newsdesk.index([seeds])
     assert (report.added, report.failed) == (1, 0), report.to_dict()
     gc.freeze()  # as the bot does after its warm-up: no ~0.4 s full collections over the model

@@ -13,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 
 from retrieval.config import RetrievalSettings
 from retrieval.embeddings import LazyEmbeddings
-from retrieval.service import Newsdesk
+from retrieval.service import Newsdesk, build_newsdesk
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -52,10 +52,26 @@ def model() -> LazyEmbeddings:
     return embeddings
 
 
-def make_desk(data_dir: Path, embeddings: Embeddings | None, model_name: str = "all-MiniLM-L6-v2", **settings) -> Newsdesk:
+class Clock:
+    """A monotonic clock for tests: `step` seconds pass at each reading, and `advance` moves it on."""
+
+    def __init__(self, step: float = 0.0):
+        self.now = 1000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_desk(data_dir: Path, embeddings: Embeddings | None, model_name: str = "all-MiniLM-L6-v2", *,
+              clock: Callable[[], float] | None = None, **settings) -> Newsdesk:
     settings.setdefault("chroma_host", None)  # never let a developer's environment pick the store
     config = RetrievalSettings(_env_file=None, newsdesk_data_dir=data_dir, embedding_model=model_name, **settings)
-    return Newsdesk.from_settings(config, embeddings=embeddings)
+    return build_newsdesk(config, embeddings=embeddings, **({"clock": clock} if clock else {}))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """A small, deterministic stand-in for `retrieval.service.Newsdesk`.
 
-It has the same methods and explainable behaviour: an article matches a question when it
+It speaks the same protocol (retrieval.app.Desk; test_bot_units checks the signatures) with
+explainable behaviour: an article matches a question when it
 contains one of the question's words of four letters or more (or of the thread's earlier
 questions); the answer is every sentence holding such a word, each cited. Calls are
 recorded (the as-of dates apart, in `dates`), and `index` can be held at a gate to test what
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.answers import ABSTAIN_OFF_TOPIC
+from retrieval.config import ASK_PASSAGES
 from retrieval.errors import NotFoundError, QuestionError
 from retrieval.models import Answer, Citation, IndexReport, Passage, SourceInfo, Summary
 
@@ -98,7 +100,7 @@ class FakeNewsdesk:
             for a, n in self._matches(query)[:k]
         ]
 
-    def ask(self, question: str, *, k: int = 8, as_of: dt.date | None = None,
+    def ask(self, question: str, *, k: int = ASK_PASSAGES, as_of: dt.date | None = None,
             history: list[str] | None = None, on_text: Callable[[str], None] | None = None) -> Answer:
         self.calls.append(("ask", question, list(history) if history else None))
         self.dates.append(("ask", question, as_of))
@@ -140,8 +142,11 @@ class FakeNewsdesk:
         text = " ".join(f"{a.sentences()[0]} [{n}]" for n, a in enumerate(matches, 1)) or ABSTAIN
         return Summary("topic", topic, text, [_cite(n, a) for n, a in enumerate(matches, 1)])
 
-    def summarize_dates(self, since: dt.date, until: dt.date | None = None) -> Summary:
+    def summarize_dates(self, since: dt.date, until: dt.date | None = None, *,
+                        as_of: dt.date | None = None) -> Summary:
         self.calls.append(("summarize_dates", since, until))
+        self.dates.append(("summarize_dates", str(since), as_of))
+        until = until or as_of
         inside = [a for a in self.articles
                   if since.isoformat() <= a.date and (until is None or a.date <= until.isoformat())]
         text = " ".join(f"{a.sentences()[0]} [{n}]" for n, a in enumerate(inside, 1)) or ABSTAIN
@@ -150,6 +155,9 @@ class FakeNewsdesk:
 
     def sources(self) -> list[SourceInfo]:
         return [SourceInfo(a.doc_id, a.title, a.source, a.date, a.url, chunks=1) for a in self.articles]
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        self.calls.append(("close",))
 
     # -- helpers
 

@@ -12,7 +12,7 @@ import re
 import threading
 
 import pytest
-from bot_fixtures import start_bot
+from bot_fixtures import start_bot, stored_votes
 from discord_fake.server import EPHEMERAL, LOADING
 from fake_newsdesk import ABSTAIN
 
@@ -369,6 +369,15 @@ async def test_a_topic_summary_is_as_of_its_interaction_day(fake_bot, fake_newsd
     assert fake_newsdesk.dates == [("summarize_topic", "budget", dt.date(2023, 11, 3))]
 
 
+async def test_a_period_summary_without_an_end_runs_to_its_interaction_day(fake_bot, fake_newsdesk):
+    fake = fake_bot.fake
+    ix = await fake.slash("summary", user=fake.make_user("wes"), since="2023-10-01",
+                          at=dt.datetime(2023, 11, 3, 12, 0, tzinfo=dt.UTC))
+    (message,) = await replied(fake, ix)
+    assert fake_newsdesk.dates == [("summarize_dates", "2023-10-01", dt.date(2023, 11, 3))]
+    assert message["content"].startswith("**News from 2023-10-01 to 2023-11-03**")
+
+
 # ---------------------------------------------------------------------------------------- /summary, /sources, /help
 
 
@@ -564,13 +573,13 @@ async def test_votes_are_stored_survive_a_restart_and_show_in_stats(bot_factory,
     click = await fake.click(answer, "newsdesk:vote:1:up", user=alice)
     assert [(m["content"], m["flags"]) for m in await replied(fake, click)] == [("Thanks for the feedback!", EPHEMERAL)]
     await replied(fake, await fake.click(answer, "newsdesk:vote:1:down", user=bob))
-    assert run.feedback.votes(1) == {int(alice["id"]): 1, int(bob["id"]): -1}
+    assert stored_votes(run.feedback.path, 1) == {int(alice["id"]): 1, int(bob["id"]): -1}
 
     # a restart: a new bot over the same data directory still takes votes on the old message
     await run.stop()
     run = await bot_factory(fake_newsdesk)
     await replied(fake, await fake.click(answer, "newsdesk:vote:1:up", user=bob))  # bob changes his mind
-    assert run.feedback.votes(1) == {int(alice["id"]): 1, int(bob["id"]): 1}
+    assert stored_votes(run.feedback.path, 1) == {int(alice["id"]): 1, int(bob["id"]): 1}
 
     stats = await fake.slash("stats", user=admin, admin=True)
     (message,) = await replied(fake, stats)

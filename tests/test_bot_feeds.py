@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from bot.digest import DigestStore
+from retrieval.schedules import DigestStore
 from conftest import HashEmbeddings, make_desk
 from feed_server import FeedServer, Item, Page, rss
 from retrieval.feeds import FeedOptions, Poller
@@ -56,7 +56,7 @@ async def test_admins_follow_list_and_remove_feeds_and_the_bot_polls_them(bot_fa
     clock = Clock(dt.datetime(2024, 1, 3, 12, 0, tzinfo=dt.UTC))
     store = FeedStore.in_dir(desk.data_dir)
     poller = Poller(store, desk, options(), clock)
-    await bot_factory(desk, feed_poll_seconds=0.05, bot_options={"poller": poller, "clock": clock})
+    await bot_factory(desk, feed_poll_seconds=0.05, app_options={"poller": poller, "clock": clock})
     admin, member = fake.make_user("editor"), fake.make_user("reader")
 
     refused = await fake.slash("feeds add", user=member, url=feed_server.url("/news.xml"))
@@ -119,7 +119,7 @@ async def test_a_scheduled_digest_is_posted_once_at_its_time_and_not_again_after
     clock = Clock(dt.datetime(2024, 1, 8, 8, 0, tzinfo=dt.UTC))  # a Monday, 09:00 in Paris
     digests = DigestStore.in_dir(desk.data_dir)
     settings = {"digest_check_seconds": 0.05, "digest_timezone": "Europe/Paris", "feed_poll_seconds": 0}
-    run = await bot_factory(desk, bot_options={"digests": digests, "clock": clock}, **settings)
+    run = await bot_factory(desk, app_options={"schedules": digests, "clock": clock}, **settings)
     admin = fake.make_user("editor")
     channel = fake.channels[fake.other_channel_id]
     ix = await fake.slash("digest set", user=admin, admin=True, channel=channel, time="10:30")
@@ -145,7 +145,7 @@ async def test_a_scheduled_digest_is_posted_once_at_its_time_and_not_again_after
         "[2] Wire Service, 2024-01-08 <http://127.0.0.1/ap-1> · also in: Alder Daily")
 
     await run.stop()
-    again = await bot_factory(desk, bot_options={"digests": DigestStore.in_dir(desk.data_dir), "clock": clock},
+    again = await bot_factory(desk, app_options={"schedules": DigestStore.in_dir(desk.data_dir), "clock": clock},
                               **settings)
     await fake.wait_until(lambda: again.bot.digest_checks >= 3)
     assert len(fake.channel_messages(fake.other_channel_id)) == 1  # the slot was posted before the restart
@@ -155,7 +155,7 @@ async def test_a_scheduled_digest_is_posted_once_at_its_time_and_not_again_after
                                  title="Fair opens", source="Harbour News", date=dt.date(2024, 1, 10))])
     await again.stop()
     clock.now = dt.datetime(2024, 1, 11, 12, 0, tzinfo=dt.UTC)
-    third = await bot_factory(desk, bot_options={"digests": DigestStore.in_dir(desk.data_dir), "clock": clock},
+    third = await bot_factory(desk, app_options={"schedules": DigestStore.in_dir(desk.data_dir), "clock": clock},
                               **settings)
     await fake.wait_until(lambda: len(fake.channel_messages(fake.other_channel_id)) == 2)
     await fake.wait_until(lambda: third.bot.digest_checks >= 3)
@@ -177,7 +177,7 @@ async def test_digest_now_splits_a_long_digest_under_2000_characters(bot_factory
                         url=f"http://127.0.0.1/a-{i:02d}") for i in range(15)]
     desk.index_articles(articles)
     clock = Clock(dt.datetime(2024, 1, 8, 12, 0, tzinfo=dt.UTC))
-    await bot_factory(desk, bot_options={"digests": DigestStore.in_dir(desk.data_dir), "clock": clock},
+    await bot_factory(desk, app_options={"schedules": DigestStore.in_dir(desk.data_dir), "clock": clock},
                       feed_poll_seconds=0)
     ix = await fake.slash("digest now", user=fake.make_user("reader"))
     await fake.wait_until(lambda: "[15] Source 0," in "".join(m["content"] for m in fake.interaction_messages(ix)))

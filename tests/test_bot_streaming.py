@@ -227,13 +227,13 @@ def llm_server():
 def llm_desk(seeded, model, llm_server):
     """The seed article's index with an LLM configured, built as `python -m bot` builds it."""
     from retrieval.config import RetrievalSettings
-    from retrieval.service import Newsdesk
+    from retrieval.service import build_newsdesk
 
     settings = RetrievalSettings(
         _env_file=None, newsdesk_data_dir=seeded.data_dir, chroma_host=None, llm_provider="openai",
         llm_model="scripted-model", llm_base_url=llm_server.openai_url, llm_timeout_s=20,
     )
-    return Newsdesk.from_settings(settings, embeddings=model)
+    return build_newsdesk(settings, embeddings=model)
 
 
 async def test_the_real_llm_composer_streams_into_the_reply_and_ends_with_the_verified_answer(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import inspect
 import logging
 import re
 import sqlite3
-import threading
 from contextlib import closing
 from types import SimpleNamespace
 
@@ -15,7 +16,6 @@ import pytest
 
 from bot.checks import QuestionBudget, is_admin
 from bot.config import BotSettings
-from bot.feedback import FeedbackStore, Stats, normalize_question
 from bot.formatting import (
     MESSAGE_LIMIT,
     citation_line,
@@ -29,7 +29,13 @@ from bot.formatting import (
 from bot.logs import RedactToken
 from bot.mentions import thread_name
 from bot.streaming import EditThrottle
+from bot_fixtures import stored_votes
+from fake_newsdesk import FakeNewsdesk
+from retrieval.app import Desk, NewsdeskApp
+from retrieval.feedback import FeedbackStore, Stats
 from retrieval.models import Answer, Citation, IndexReport
+from retrieval.question import question_key
+from retrieval.service import Newsdesk
 
 ZWSP = "\u200b"
 
@@ -155,7 +161,7 @@ def test_answers_and_votes_survive_reopening_and_make_the_stats(tmp_path):
     assert store.record_vote(999, 2, 1) is False  # unknown answers take no votes
 
     reopened = FeedbackStore(path)
-    assert reopened.votes(first) == {1: 1, 2: 1}
+    assert stored_votes(path, first) == {1: 1, 2: 1}
     assert reopened.thread_questions(77) == ["Who won?", "who  WON", "Why is the sky blue?", "Who won!"]
     assert reopened.thread_questions(78) == []
     assert reopened.stats() == Stats(questions=5, abstained=4, votes_up=2, votes_down=0,
@@ -185,7 +191,7 @@ def test_a_store_from_before_abstention_reasons_is_upgraded_in_place(tmp_path):
 
 def test_empty_stats():
     assert Stats(0, 0, 0, 0).abstention_rate == 0.0
-    assert normalize_question("  Who   WON?! ") == "who won"
+    assert question_key("  Who   WON?! ") == "who won"
 
 
 # ---------------------------------------------------------------------------------------- settings, checks, logs
@@ -333,15 +339,18 @@ async def test_finish_waits_for_an_edit_in_flight_so_the_final_edit_comes_after_
     assert screen.shown == ["partial"]
 
 
-async def test_texts_offered_from_a_worker_thread_reach_the_loop():
+async def test_texts_streamed_in_the_retrieval_thread_reach_the_loop():
     screen = Screen()
     throttle = EditThrottle(screen, NEVER_AGAIN)
-    worker = threading.Thread(target=throttle.offer_threadsafe, args=("from a thread",))
-    worker.start()
-    worker.join()
+    app = NewsdeskApp(FakeNewsdesk(streams=True))
+    try:
+        asked = await app.ask("Which crossings closed?", as_of=dt.date(2024, 1, 1), on_text=throttle.offer, via="chat")
+    finally:
+        app.close()
     await settle()
     await throttle.finish()
-    assert screen.shown == ["from a thread"]
+    # The first text the Newsdesk passed on, from its worker thread (the throttle shows no more).
+    assert screen.shown == [asked.answer.text.split(" [1] ")[0] + " [1]"]
 
 
 async def test_a_failed_edit_stops_the_edits_but_not_the_answer(caplog):
@@ -375,3 +384,20 @@ def test_a_partial_answer_is_escaped_marked_as_unfinished_and_fits_one_message()
     shown = render_partial(long)
     assert len(shown) <= MESSAGE_LIMIT and shown.endswith("[1] …")
     assert long.startswith(shown.removesuffix(" …"))
+
+
+@pytest.mark.parametrize("desk", [Newsdesk, FakeNewsdesk], ids=["Newsdesk", "FakeNewsdesk"])
+def test_the_newsdesk_and_its_fake_speak_the_service_protocol(desk):
+    """Every method the service calls takes the protocol's parameters, with the same kinds and
+    defaults, and needs no others: the bot tests' fake cannot drift from the real Newsdesk."""
+    drifted = []
+    for name in [n for n in vars(Desk) if not n.startswith("_")]:
+        wanted = inspect.signature(getattr(Desk, name)).parameters
+        found = inspect.signature(getattr(desk, name)).parameters
+        for p in wanted.values():
+            q = found.get(p.name)
+            if q is None or (q.kind, q.default) != (p.kind, p.default):
+                drifted.append(f"{name}({p})")
+        drifted += [f"{name}: extra {q}" for q in found.values()
+                    if q.name not in wanted and q.default is q.empty and q.kind not in (q.VAR_KEYWORD, q.VAR_POSITIONAL)]
+    assert drifted == []

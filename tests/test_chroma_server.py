@@ -5,7 +5,7 @@ import pytest
 from retrieval.errors import StoreUnavailableError
 
 from bench.faults import start_server
-from conftest import SEED_ID, make_desk
+from conftest import SEED_ID, Clock, make_desk
 
 pytestmark = pytest.mark.server
 
@@ -24,8 +24,8 @@ def test_index_and_ask_through_a_chroma_server(chroma_server, model, tmp_path, s
     assert not (tmp_path / "one" / "chroma").exists(), "server mode keeps no embedded store"
 
     # Another machine (a fresh data dir, no BM25 copy) sees the same index and rebuilds BM25 from it.
-    other = make_desk(tmp_path / "two", model, chroma_host="127.0.0.1", chroma_port=chroma_server)
-    other.lexical_check_seconds = 3600
+    clock = Clock()  # stands still: no check is due until it is advanced
+    other = make_desk(tmp_path / "two", model, chroma_host="127.0.0.1", chroma_port=chroma_server, clock=clock)
     answer = other.ask("Which crossings closed?")
     assert [c.doc_id for c in answer.citations] == [SEED_ID]
     assert "San Ysidro" in answer.text and "El Paso" in answer.text
@@ -35,11 +35,11 @@ def test_index_and_ask_through_a_chroma_server(chroma_server, model, tmp_path, s
     (seed_copy / SEED_ID).write_text((seed_copy / SEED_ID).read_text().replace("Lukeville", "Sasabe"))
     assert desk.index([seed_copy]).updated == 1
     assert "Sasabe" in other.ask("Which crossings closed?").text  # dense search reads the server live
-    assert other.lexical_index().search("Sasabe", 5) == []  # a running process keeps its BM25 copy...
-    other.lexical_check_seconds = 0
-    other.lexical_index()  # ...until its next check, which rebuilds it in the background
-    other.wait_for_lexical()
-    [(chunk_id, _score)] = other.lexical_index().search("Sasabe", 5)
+    assert other.lexical.current().search("Sasabe", 5) == []  # a running process keeps its BM25 copy...
+    clock.advance(other.lexical.check_seconds)
+    other.lexical.current()  # ...until its next check, which rebuilds it in the background
+    other.lexical.wait()
+    [(chunk_id, _score)] = other.lexical.current().search("Sasabe", 5)
     assert chunk_id.startswith(SEED_ID)
 
 

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from retrieval.answers import ABSTAIN_OFF_TOPIC
-from retrieval.cli import app
+from retrieval.cli import CHAT_HELP, app, chat_command
 
 from conftest import SEED_ID, SEEDS
 
@@ -106,6 +106,31 @@ def test_chat_reads_piped_questions(data_dir):
     result = runner.invoke(app, ["--data-dir", str(data_dir), "chat"], input="Which crossings closed?\n\nquit\nnever asked\n")
     assert result.exit_code == 0
     assert result.stdout.count("? ") == 1 and "San Ysidro" in result.stdout and "never asked" not in result.stdout
+
+
+def test_chat_understands_the_discord_commands_typed_as_lines(data_dir):
+    lines = ["help", "/help", "/summary topic: border crossings", "/summary since: 2023-12-01 until: 2023-12-31",
+             "/sources", "summary", "/bogus"]
+    result = runner.invoke(app, ["--data-dir", str(data_dir), "chat"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    assert result.stdout.count(CHAT_HELP.splitlines()[0]) == 2
+    assert "border crossings\n- 2023-12-21:" in result.stdout
+    assert "2023-12-01 to 2023-12-31\n- 2023-12-21:" in result.stdout
+    assert f"{SEED_ID} · 3 chunks" in result.stdout and "1 article" in result.stdout
+    assert "I couldn't find that" not in result.stdout  # no command was answered as a question
+    assert " ".join(result.stderr.split()) == (
+        "Give exactly one of `article:`, `topic:`, or `since:` (with an optional `until:`). "
+        "/bogus is not a command here; type /help for the list.")
+
+
+def test_chat_commands_are_told_from_questions():
+    assert chat_command("/summary topic: the port strike") == ("summary", {"topic": "the port strike"}, "")
+    assert chat_command("summary since:2024-01-02 until: 2024-01-09") == (
+        "summary", {"since": "2024-01-02", "until": "2024-01-09"}, "")
+    assert chat_command("Sources") == ("sources", {}, "")
+    assert chat_command("help") == ("help", {}, "")
+    assert chat_command("what help did the city get?") is None
+    assert chat_command("summary of the budget vote?") is None
 
 
 def test_index_with_failures_exits_1(tmp_path, data_dir):

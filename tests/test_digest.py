@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest import DigestStore, Schedule, parse_time, render_digest
+from bot.digest import parse_time, render_digest
+from retrieval.schedules import DigestStore, Schedule
 from retrieval.digest import Digest, Story, lead
 from retrieval.errors import DateError
 from retrieval.models import Citation

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.errors import IndexBusyError, ModelMismatchError, StoreUnavailableError
 
-from conftest import HashEmbeddings, SEED_ID, make_desk
+from conftest import Clock, HashEmbeddings, SEED_ID, make_desk
 
 
 def counts(report):
@@ -160,17 +160,18 @@ def indexed_story_folder(desk, tmp_path: Path) -> Path:
     return folder
 
 
-def same_data_dir(tmp_path: Path):
-    """Another Newsdesk on `hash_desk`'s data directory, as a second process opens it."""
-    return make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
+def same_data_dir(tmp_path: Path, clock: Clock | None = None):
+    """Another Newsdesk on `hash_desk`'s data directory, as a second process opens it; its BM25
+    copy checks the store by `clock`."""
+    return make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64", clock=clock)
 
 
 def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path):
     folder = indexed_story_folder(hash_desk, tmp_path)
     # A second process on the same data directory (the bot while `newsdesk index` runs).
-    bot = same_data_dir(tmp_path)
-    bot.lexical_check_seconds = 3600
-    assert [cid for cid, _ in bot.lexical_index().search("Ferry first.md", 5)] == ["first.md#0"]
+    clock = Clock()  # stands still: no check is due until it is advanced
+    bot = same_data_dir(tmp_path, clock)
+    assert [cid for cid, _ in bot.lexical.current().search("Ferry first.md", 5)] == ["first.md#0"]
     generation = hash_desk.store.generation()
 
     assert hash_desk.index([folder]).changed is False
@@ -179,34 +180,34 @@ def test_another_process_sees_an_index_run_at_its_next_check(hash_desk, tmp_path
     assert hash_desk.index([folder]).added == 1
     assert hash_desk.store.generation() != generation
 
-    assert bot.lexical_index().search("second", 5) == []  # until its next check it keeps its copy
-    bot.lexical_check_seconds = 0
-    assert bot.lexical_index().search("second", 5) == []  # the check starts a rebuild in the background...
-    bot.wait_for_lexical()
-    assert [cid for cid, _ in bot.lexical_index().search("second", 5)] == ["second.md#0"]  # ...then it is used
+    assert bot.lexical.current().search("second", 5) == []  # until its next check it keeps its copy
+    clock.advance(bot.lexical.check_seconds)
+    assert bot.lexical.current().search("second", 5) == []  # the check starts a rebuild in the background...
+    bot.lexical.wait()
+    assert [cid for cid, _ in bot.lexical.current().search("second", 5)] == ["second.md#0"]  # ...then it is used
 
 
-def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_desk, tmp_path, caplog):
+def test_a_failed_background_rebuild_keeps_the_current_copy_and_is_retried(hash_desk, tmp_path, caplog,
+                                                                           monkeypatch):
     folder = indexed_story_folder(hash_desk, tmp_path)
-    bot = same_data_dir(tmp_path)
-    bot.lexical_check_seconds = 0
-    loaded = bot.lexical_index()
+    bot = same_data_dir(tmp_path, Clock(step=3600))  # a check is due at every look
+    loaded = bot.lexical.current()
     write_story(folder, "second.md", 1)
     hash_desk.index([folder])
 
     def unreachable(generation):
         raise StoreUnavailableError("the vector store is unavailable: connection refused")
 
-    bot._load_or_build_lexical, rebuild = unreachable, bot._load_or_build_lexical
-    assert bot.lexical_index() is loaded  # the check starts a rebuild, which fails
-    bot.wait_for_lexical()
+    monkeypatch.setattr(bot.lexical, "_load_or_build", unreachable)
+    assert bot.lexical.current() is loaded  # the check starts a rebuild, which fails
+    bot.lexical.wait()
     assert "could not rebuild the BM25 index" in caplog.text
-    assert bot.lexical_index() is loaded  # still the copy it had; this check tries again (and fails)
-    bot.wait_for_lexical()
-    bot._load_or_build_lexical = rebuild
-    bot.lexical_index()
-    bot.wait_for_lexical()
-    assert [cid for cid, _ in bot.lexical_index().search("second", 5)] == ["second.md#0"]
+    assert bot.lexical.current() is loaded  # still the copy it had; this check tries again (and fails)
+    bot.lexical.wait()
+    monkeypatch.undo()
+    bot.lexical.current()
+    bot.lexical.wait()
+    assert [cid for cid, _ in bot.lexical.current().search("second", 5)] == ["second.md#0"]
 
 
 def test_a_saved_bm25_copy_is_trusted_only_at_the_generation_it_was_built_at(hash_desk, tmp_path):
@@ -217,27 +218,27 @@ def test_a_saved_bm25_copy_is_trusted_only_at_the_generation_it_was_built_at(has
 
     restarted = same_data_dir(tmp_path)
     restarted.store.iter_chunks = scan_refused  # a start at the same generation reads no chunk
-    assert [cid for cid, _ in restarted.lexical_index().search("first", 5)] == ["first.md#0"]
+    assert [cid for cid, _ in restarted.lexical.current().search("first", 5)] == ["first.md#0"]
 
     hash_desk.store.delete(["first.md#0"])  # a write outside an index run starts a generation too
     again = same_data_dir(tmp_path)
-    assert again.lexical_index().search("first", 5) == []
+    assert again.lexical.current().search("first", 5) == []
 
 
-def test_searches_during_this_process_own_index_run_start_no_rebuild(hash_desk, tmp_path):
-    folder = indexed_story_folder(hash_desk, tmp_path)
-    hash_desk.lexical_check_seconds = 0
+def test_searches_during_this_process_own_index_run_start_no_rebuild(tmp_path):
+    desk = same_data_dir(tmp_path, Clock(step=3600))  # a check is due at every look
+    folder = indexed_story_folder(desk, tmp_path)
     write_story(folder, "second.md", 1)
     seen = []
 
     def progress(done, total):  # called while the run writes, and its generations move
-        hash_desk.lexical_index()  # a due check, which would start a rebuild
-        hash_desk.wait_for_lexical()
-        seen.append(hash_desk.lexical_index().search("second", 5))
+        desk.lexical.current()  # a due check, which would start a rebuild
+        desk.lexical.wait()
+        seen.append(desk.lexical.current().search("second", 5))
 
-    hash_desk.index([folder], progress=progress)
+    desk.index([folder], progress=progress)
     assert seen and all(hits == [] for hits in seen)  # the copy from before the run, untouched meanwhile
-    assert [cid for cid, _ in hash_desk.lexical_index().search("second", 5)] == ["second.md#0"]  # swapped at its end
+    assert [cid for cid, _ in desk.lexical.current().search("second", 5)] == ["second.md#0"]  # swapped at its end
 
 
 def write_legacy(desk, doc_id: str, texts: list[str], doc_hash: str) -> None:

@@ -165,7 +165,7 @@ def test_a_process_started_after_an_index_run_reads_no_chunk_for_bm25(hash_desk,
     hash_desk.index([folder])
     started = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
     started.store.iter_chunks = refuse
-    assert [c for c, _ in started.lexical_index().search("ferry", 5)] == ["a.md#0"]
+    assert [c for c, _ in started.lexical.current().search("ferry", 5)] == ["a.md#0"]
 
 
 def test_a_stale_saved_copy_is_rebuilt_and_saved_at_the_new_generation(hash_desk, tmp_path):
@@ -176,7 +176,7 @@ def test_a_stale_saved_copy_is_rebuilt_and_saved_at_the_new_generation(hash_desk
     hash_desk.store.delete(["a.md#0"])  # a write no index run finished: the saved copy is stale
     generation = hash_desk.store.generation()
     started = make_desk(tmp_path / "data", HashEmbeddings(), model_name="hash-64")
-    assert started.lexical_index().search("ferry", 5) == []
+    assert started.lexical.current().search("ferry", 5) == []
     files = LexicalFiles(tmp_path / "data" / "bm25" / "newsdesk")
     assert (files.load(generation).generation, len(files.load(generation))) == (generation, 0)
 

@@ -85,8 +85,8 @@ import json, sys
 import bot.__main__
 from bot.client import NewsdeskBot
 from retrieval.config import RetrievalSettings
-from retrieval.service import Newsdesk
-desk = Newsdesk.from_settings(RetrievalSettings())
+from retrieval.service import build_newsdesk
+desk = build_newsdesk(RetrievalSettings())
 desk.search("warm up", k=1)
 answer = desk.ask("Which crossings closed?")
 print(json.dumps({"answer": answer.text, "modules": sorted({m.split('.')[0] for m in sys.modules})}))

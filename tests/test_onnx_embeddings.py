@@ -7,12 +7,13 @@ import os
 import numpy as np
 import pytest
 
-from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE
+from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer
 from retrieval.embeddings import LazyEmbeddings, ModelEmbeddings, resolve_model_path
 from retrieval.onnx_embeddings import (
     DATA_FILE, EXPORT_FILE, EXPORT_VERSION, RECORD_FILE, ExportError, ModelLayout, OnnxEmbeddings, current_export,
     export_folder,
 )
+from retrieval.search import Searcher
 from retrieval.service import Newsdesk
 
 from conftest import ROOT
@@ -85,7 +86,10 @@ def outcome(answer) -> tuple:
 def test_the_same_answers_and_citations_through_both_paths(seed_desk, onnx_desk):
     # seed_desk: indexed and asked through sentence-transformers; onnx_desk: through ONNX;
     # mixed: the torch-built index asked through ONNX.
-    mixed = Newsdesk(seed_desk.store, onnx_of(onnx_desk), data_dir=seed_desk.data_dir)
+    onnx = onnx_of(onnx_desk)
+    mixed = seed_desk.with_parts(embeddings=onnx, searcher=Searcher(seed_desk.store, onnx, seed_desk.lexical.current),
+                                 composer=Composer(onnx, idf=seed_desk.lexical.idf,
+                                                   answer_model=seed_desk.composer.answer_model))
     outcomes = [[outcome(desk.ask(q, as_of=as_of)) for q, as_of in ASKED] for desk in (seed_desk, onnx_desk, mixed)]
     assert outcomes[0] == outcomes[1] == outcomes[2]
     assert [o[1] for o in outcomes[0]] == ["", "", "", ABSTAIN_NO_ANSWER, ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC,

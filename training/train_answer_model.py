@@ -134,6 +134,7 @@ def main() -> None:
                         help="negatives per unanswerable question: its most similar sentences")
     parser.add_argument("--head-lr-factor", type=float, default=1.0, help="the fresh head's learning rate, "
                         "as a multiple of --lr")
+    parser.add_argument("--extra-pairs", type=Path, help="more (question, sentence, label) pairs, a JSON list a line")
     parser.add_argument("--save-torch", type=Path, help="also save the trained weights here (a state dict)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -150,6 +151,9 @@ def main() -> None:
     train = [json.loads(line) for line in (EVAL / "natural-train" / "questions.jsonl").open(encoding="utf-8")]
     dev = [json.loads(line) for line in (EVAL / "natural-dev" / "questions.jsonl").open(encoding="utf-8")]
     pairs = training_pairs(train, articles, args.negatives, args.unanswerable_negatives, args.hard, rng)
+    if args.extra_pairs:
+        pairs += [tuple(json.loads(line)) for line in args.extra_pairs.open(encoding="utf-8")]
+        rng.shuffle(pairs)
     print(f"{len(pairs)} pairs ({sum(p[2] for p in pairs):.0f} positive) from {len(train)} questions")
 
     def encode(batch):

@@ -9,8 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
-from retrieval.models import IndexReport
-from retrieval.service import Newsdesk
+from .models import IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,9 @@ class ReindexJob:
 class Reindexer:
     """Starts reindex jobs, refusing a second while one runs."""
 
-    def __init__(self, newsdesk: Newsdesk, folders: Sequence[Path], *, prune: bool, executor: Executor):
-        self.newsdesk = newsdesk
+    def __init__(self, index: Callable[..., IndexReport], folders: Sequence[Path], *, prune: bool,
+                 executor: Executor):
+        self.index = index  # Newsdesk.index
         self.folders = list(folders)
         self.prune = prune
         self.executor = executor
@@ -62,7 +62,7 @@ class Reindexer:
         """A new running job, or None if one is already running (check and start in one step)."""
         if self.current is not None and self.current.running:
             return None
-        job = ReindexJob(functools.partial(self.newsdesk.index, self.folders, prune=self.prune), started_by=started_by)
+        job = ReindexJob(functools.partial(self.index, self.folders, prune=self.prune), started_by=started_by)
         job.start(self.executor)
         self.current = job
         return job

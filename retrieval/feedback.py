@@ -1,18 +1,20 @@
 """Questions, answers and 👍/👎 votes, kept in SQLite in the data directory.
 
-Each call opens its own short-lived connection, so the store can be used from any
-thread (the bot calls it through ``asyncio.to_thread``) and survives restarts.
+Each call opens its own short-lived connection, so the store can be used from any thread
+(the application service, retrieval/app.py, writes from its one store thread) and survives
+restarts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .question import question_key
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -57,12 +59,6 @@ class Stats:
     @property
     def abstention_rate(self) -> float:
         return self.abstained / self.questions if self.questions else 0.0
-
-
-def normalize_question(question: str) -> str:
-    """The key under which repeated questions are counted together."""
-    text = re.sub(r"\s+", " ", question).strip().lower()
-    return text.rstrip(" ?!.")
 
 
 class FeedbackStore:
@@ -132,14 +128,6 @@ class FeedbackStore:
             ).fetchall()
         return [q for (q,) in rows]
 
-    def votes(self, answer_id: int) -> dict[int, int]:
-        """user id → vote for one answer."""
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT user_id, vote FROM votes WHERE answer_id = ?", (answer_id,)
-            ).fetchall()
-        return dict(rows)
-
     def stats(self, *, top: int = 5) -> Stats:
         with self._connect() as db:
             questions, abstained = db.execute(
@@ -163,7 +151,7 @@ def _most_frequent(questions) -> list[tuple[str, int]]:
     """Group by normalized text; show the first phrasing seen; most asked first, then oldest."""
     groups: dict[str, list] = {}
     for q in questions:
-        key = normalize_question(q)
+        key = question_key(q)
         if key in groups:
             groups[key][1] += 1
         else:

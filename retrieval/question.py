@@ -1,0 +1,47 @@
+"""What a question must be, and how it is normalised: the one place for both.
+
+`check_question` is applied once per request, by whichever entry point sees the text first
+(the Discord cog before it defers, the terminal, the facade for direct callers); it returns
+a `Question`, which later checks pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .errors import QuestionError
+
+MAX_QUESTION_CHARS = 500
+
+
+class Question(str):
+    """A question that passed `check_question`: whitespace collapsed, within the limits."""
+
+
+def collapse(text: str) -> str:
+    """Runs of whitespace made one space, ends stripped: the form a question is kept in."""
+    return " ".join((text or "").split())
+
+
+def check_question(question: str) -> Question:
+    """The question, collapsed; a QuestionError with a helpful message when it cannot be asked."""
+    if isinstance(question, Question):
+        return question
+    text = collapse(question)
+    if not text:
+        raise QuestionError("Please ask a question, e.g. “which border crossings closed?”")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"That question is {len(text)} characters long; please keep it under {MAX_QUESTION_CHARS}.")
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("That question has no words in it; please ask in words, e.g. “who won the election?”")
+    return Question(text)
+
+
+def question_key(question: str) -> str:
+    """The key under which repeated questions are counted together (case and end punctuation aside)."""
+    return collapse(question).lower().rstrip(" ?!.")
+
+
+def in_context(question: str, history: Sequence[str]) -> str:
+    """What retrieval reads for a follow-up: the thread's earlier questions, then this one."""
+    return " ".join([*history, question])

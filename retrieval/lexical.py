@@ -7,7 +7,6 @@ it back, trusting a saved copy only at that generation.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -39,14 +38,6 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Stemmed content terms: what BM25 and the answer composer match on."""
     return _STEMMER.stemWords([w for w in words(text) if w not in STOPWORDS])
-
-
-def fingerprint(items: Sequence[tuple[str, str]]) -> str:
-    """A digest of (chunk id, article hash) pairs: equal iff the indexed content is equal."""
-    digest = hashlib.sha256()
-    for chunk_id, doc_hash in sorted(items):
-        digest.update(f"{chunk_id}\x00{doc_hash}\n".encode())
-    return digest.hexdigest()
 
 
 class LexicalIndex:

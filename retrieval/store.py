@@ -422,12 +422,6 @@ class ChunkStore:
             found[doc_id] = article
         return found
 
-    def content_keys(self) -> list[tuple[str, str]]:
-        """(chunk id, article hash) of every visible chunk: what the BM25 index's fingerprint covers."""
-        versions = {doc_id: str(r.get("version", "")) for doc_id, r in self.records().items()}
-        pairs = self._visible(list(self._metadatas()), lambda pair: pair[1], versions)
-        return [(chunk_id, str(meta.get("version") or meta.get("doc_hash", ""))) for chunk_id, meta in pairs]
-
     def _metadatas(self, where: dict | None = None, page: int = 5000) -> Iterable[tuple[str, dict]]:
         offset = 0
         while True:

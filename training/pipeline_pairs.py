@@ -5,19 +5,21 @@
 
 Each natural-train question is asked as the product asks it (the dev index that
 bench/quality.py builds and caches, searched as of the question's day), and the composer
-ranks the retrieved passages' sentences by its word-and-meaning features alone (no answer
-model, so the pairs do not depend on an earlier model). Of its 8 best sentences:
+ranks the retrieved passages' sentences as it answers, with the answer model it ships.
+Of its 8 best sentences:
 - those holding every answer group of an answerable question are positives (up to 2; the
   question's `evidence` sentence is already one);
 - the 4 best that do not, and the 4 best for an unanswerable question, are negatives.
-These are the mistakes the composer made before the model: an article's lead sentence, a
-sentence about the same event that holds another number. The pairs quote article text, so
+These are the mistakes the shipped model still makes (an article's lead sentence, a sentence
+about the same event that holds another number): one round of hard-negative mining. The
+shipped model was trained on the pairs that the model of the plain recipe (this script's
+defaults without --extra-pairs) ranked; pairs ranked without any model gave a worse model
+(training/README.md). The pairs quote article text, so
 they are written outside the repository, like the data they come from.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -37,12 +39,13 @@ RANKED = 8
 
 def pipeline_pairs(desk, questions, positives: int = POSITIVES, negatives: int = NEGATIVES) -> list[list]:
     """[question, sentence, label] for each question, from what `desk` retrieves and ranks."""
-    options = dataclasses.replace(desk.composer.options, model_weight=0.0)
+    composer = desk.composer
     pairs = []
     for q in questions:
         hints = desk.time_hints(q.text, q.as_of)
         passages = desk._search(q.text, k=ASK_PASSAGES, as_of=q.as_of, hints=hints)
-        ranked = rank_sentences(q.text, passages, desk.embeddings, options, desk.idf, hints.recent_since())[:RANKED]
+        ranked = rank_sentences(q.text, passages, desk.embeddings, composer.options, desk.lexical.idf,
+                                hints.recent_since(), composer.answer_model)[:RANKED]
         evidence = q.evidence
         texts = [c.text for c in ranked if not (evidence and (c.text in evidence or evidence in c.text))]
         if q.answerable:

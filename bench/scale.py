@@ -314,6 +314,7 @@ def one_size(size: int, folder: Path, pool: DevPool, asks: int, export_from: Pat
     _, row["bm25_save_s"] = timed(files.save, built)
     loaded, row["bm25_load_s"] = timed(files.load, generation)
     assert loaded is not None and len(loaded) == len(built) == row["chunks"], (loaded, row)
+    print(f"  {size}: {json.dumps(row)}", file=sys.stderr, flush=True)  # what is measured so far
     built = loaded = None  # noqa: F841 - let go of both before the processes below start
 
     noop = noop_articles(folder)
@@ -325,12 +326,14 @@ def one_size(size: int, folder: Path, pool: DevPool, asks: int, export_from: Pat
         assert first.unchanged == row["noop_articles"] and not first.changed, first
     again, row["noop_s"] = timed(desk.index, [noop])
     assert again.unchanged == row["noop_articles"] and not again.changed, again
+    print(f"  {size}: {json.dumps(row)}", file=sys.stderr, flush=True)
     desk = store = None
     row["chroma_mb"], row["bm25_mb"] = du(data_dir / "chroma"), du(data_dir / "bm25")
 
     asked = questions(asks + 4)
     env = environment(data_dir) | {"STORE_TIMEOUT_S": str(LOADED_TIMEOUT_S)}
     row.update(warm_asks(env, asked[:asks + 1]))
+    print(f"  {size}: {json.dumps(row)}", file=sys.stderr, flush=True)
     row.update(first_answers(env, asked[-3:]))
     if server:
         from bench.faults import start_server

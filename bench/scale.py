@@ -381,7 +381,7 @@ def main(dev_index: Annotated[Path, typer.Option(help="A data directory the qual
     print(f"\n{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(" | ".join(label for _, label in COLUMNS))
     for r in rows:
-        print(" | ".join(f"{r[key]:.2f}" if isinstance(r[key], float) else f"{r[key]:,}" if key in r else "-"
+        print(" | ".join("-" if key not in r else f"{r[key]:.2f}" if isinstance(r[key], float) else f"{r[key]:,}"
                          for key, _ in COLUMNS))
 
 

@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 
 from bot import BotSettings, FeedbackStore, NewsdeskBot
-from discord_fake import FakeDiscord
+from testing.discord_fake import FakeDiscord
 from fake_newsdesk import FakeNewsdesk
 
 __all__ = ["bot_factory", "fake_bot", "fake_discord", "fake_newsdesk", "seeded"]

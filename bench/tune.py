@@ -6,7 +6,7 @@
 Reuses bench/quality.py's dataset loading, metrics and index cache; nothing is re-embedded.
 Sentence and query vectors are memoised, so each extra setting costs seconds. It prints one
 row per setting; the defaults in retrieval/search.py and retrieval/answers.py are the ones
-chosen from this table (see the README's Quality section).
+chosen from this table (see bench/RESULTS.md).
 """
 
 from __future__ import annotations

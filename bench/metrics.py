@@ -110,13 +110,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-Ask = tuple[float, float | None, bool]  # best passage similarity, best sentence score or None, stale
+# best passage similarity, best sentence score or None, abstained whatever the threshold
+Ask = tuple[float, float | None, bool]
 
 
 def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
     """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
-    a stale abstention (only older news than the period asked about) is checked before the
-    evidence threshold, so it holds whatever that threshold."""
+    a stale abstention (only older news than the period asked about) or one for want of a
+    number is decided before the evidence threshold, so it holds whatever that threshold."""
     similarity, evidence, stale = ask
     return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.answer_model import normalise_quotes
-from retrieval.answers import ABSTAIN_STALE, closest
+from retrieval.answers import THRESHOLD_FREE, closest
 from retrieval.models import Answer
 from retrieval.store import date_number
 
@@ -81,7 +81,7 @@ class NaturalOutcome:
 
 def outcome_of(q: NaturalQuestion, answer: Answer, latency_ms: float, considered: int) -> NaturalOutcome:
     similarity = answer.similarity if answer.similarity is not None else closest(answer.passages[:considered])
-    signals = (similarity, answer.evidence, answer.abstained_because == ABSTAIN_STALE)
+    signals = (similarity, answer.evidence, answer.abstained_because in THRESHOLD_FREE)
     return NaturalOutcome(q, answer.text, answer.abstained, answer.abstained_because,
                           tuple(c.doc_id for c in answer.citations), latency_ms, signals=signals)
 

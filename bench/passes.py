@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bench.console import err
 from bench.dataset import Question, write_jsonl
 from bench.metrics import Ask, distinct, exact_option, gold_rank, naive_answer, wrong_citations
-from retrieval.answers import ABSTAIN_STALE, closest
+from retrieval.answers import THRESHOLD_FREE, closest
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError
 from retrieval.indexer import match_text
@@ -46,7 +46,9 @@ class Asked:
     exact: bool = False  # answered, with the right option and no wrong one
     similarity: float = 0.0  # best cosine among the passages considered: the first abstention signal
     evidence: float | None = None  # the best sentence's score: the second
-    stale: bool = False  # abstained: only older news than the period the question asks about
+    # abstained whatever the evidence threshold: only older news than the period asked about,
+    # or no number where the question asks for one
+    stale: bool = False
     note: str = ""  # set when an LLM answer fell back to quotes (unavailable, or failed verification)
 
     @classmethod
@@ -55,7 +57,7 @@ class Asked:
                    exact=not answer.abstained and exact_option(answer.text, question),
                    similarity=answer.similarity if answer.similarity is not None
                    else closest(answer.passages[:considered]), evidence=answer.evidence,
-                   stale=answer.abstained_because == ABSTAIN_STALE, note=answer.note)
+                   stale=answer.abstained_because in THRESHOLD_FREE, note=answer.note)
 
     @property
     def signals(self) -> Ask:

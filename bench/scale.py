@@ -1,8 +1,8 @@
 """How Newsdesk grows with the archive: synthetic archives of 10k, 100k (and 1M) chunks.
 
-    .venv/bin/python bench/scale.py                        # 10k and 100k chunks
-    .venv/bin/python bench/scale.py --sizes 10000 --asks 30
-    .venv/bin/python bench/scale.py --sizes 1000000 --keep /big/disk/scale   # needs ~2 GB RAM, long
+    .venv/bin/python -m bench.scale                        # 10k and 100k chunks
+    .venv/bin/python -m bench.scale --sizes 10000 --asks 30
+    .venv/bin/python -m bench.scale --sizes 1000000 --keep /big/disk/scale   # needs ~2 GB RAM, long
 
 Embedding a million chunks with the real model would take a day on 2 cores, so the archive's
 chunks get synthetic vectors: each text's words hashed into 384 dimensions (a bag of words,
@@ -44,19 +44,16 @@ import numpy as np
 import typer
 from langchain_core.embeddings import Embeddings
 
+from retrieval.answers import ComposerOptions
+from retrieval.chunking import Chunker
+from retrieval.config import DEFAULT_MODEL, RetrievalSettings
+from retrieval.embeddings import build_embeddings
+from retrieval.indexer import Indexer
+from retrieval.lexical import LexicalIndex, words
+from retrieval.service import build_newsdesk
+from retrieval.store import ChunkStore, embedded_client
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/scale.py` as well as `python -m bench.scale`
-    sys.path.insert(0, str(ROOT))
-
-from retrieval.answers import ComposerOptions  # noqa: E402
-from retrieval.chunking import Chunker  # noqa: E402
-from retrieval.config import DEFAULT_MODEL, RetrievalSettings  # noqa: E402
-from retrieval.embeddings import build_embeddings  # noqa: E402
-from retrieval.indexer import Indexer  # noqa: E402
-from retrieval.lexical import LexicalIndex, words  # noqa: E402
-from retrieval.service import build_newsdesk  # noqa: E402
-from retrieval.store import ChunkStore, embedded_client  # noqa: E402
-
 DIMS = 384
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -201,20 +198,19 @@ def one_size(chunks_wanted: int, folder: Path, asks: int, export_from: Path | No
 
 FIRST_ANSWER = """
 import sys
-sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from bench.scale import CostedQueries, settings_for
 from retrieval.answers import ComposerOptions
 from retrieval.embeddings import build_embeddings
 from retrieval.service import build_newsdesk
 from retrieval.store import ChunkStore, embedded_client
-data_dir = Path(sys.argv[2])
+data_dir = Path(sys.argv[1])
 settings = settings_for(data_dir).model_copy(update={"fold_copies": False})
 queries = CostedQueries(build_embeddings(settings.embedding_model, data_dir))
 store = ChunkStore(embedded_client(data_dir / "chroma"), queries, model_name=settings.embedding_model)
 desk = build_newsdesk(settings, embeddings=queries, store=store,
                       composer_options=ComposerOptions(min_similarity=0.0, model_weight=0.0))
-desk.ask(sys.argv[3])
+desk.ask(sys.argv[2])
 # VmHWM, not wait4's ru_maxrss, which carries over the forking parent's peak.
 print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")))
 """
@@ -223,7 +219,8 @@ print(next(line.split()[1] for line in open("/proc/self/status") if line.startsw
 def first_answer(data_dir: Path, question: str) -> tuple[float, float]:
     """Process start to first answer, and the process's peak RSS (MB)."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", FIRST_ANSWER, str(ROOT), str(data_dir), question],
+    # `-c` in the checkout (cwd=ROOT) imports this checkout's bench and retrieval.
+    done = subprocess.run([sys.executable, "-c", FIRST_ANSWER, str(data_dir), question], cwd=ROOT,
                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:

@@ -45,7 +45,7 @@ THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, A
 class ComposerOptions:
     # Abstain when no passage reaches this cosine similarity to the question, or when the
     # best sentence's score (below) stays under `min_evidence`. Both are calibrated on the
-    # RealTimeQA dev set with bench/quality.py (see the README's Quality section).
+    # RealTimeQA dev set with bench/quality.py (figures in bench/RESULTS.md).
     min_similarity: float = 0.35
     min_evidence: float = 0.6
     passages_considered: int = 6
@@ -64,7 +64,7 @@ class ComposerOptions:
     # Embedding sentences is the composer's main cost: only the best `dense_candidates` by
     # the cheap features (all but meaning) are embedded and rescored. 8 instead of 12: the
     # same abstentions, exact option 0.582 -> 0.589, compose 118 -> 85 ms (median, dev set;
-    # bench/quality.py and bench/compose_latency.py --baseline "dense_candidates=12").
+    # python -m bench.quality and python -m bench.compose_latency --baseline "dense_candidates=12").
     dense_candidates: int = 8
     # The answer model (retrieval/answer_model.py): its probability that a sentence states the
     # answer, times `model_weight`, joins the score of the best `model_candidates` sentences by

@@ -27,9 +27,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-# The quality benchmark's inner loop (two weeks of the dev set); see the README's Quality section.
+# The quality benchmark's inner loop (two weeks of the dev set); figures in bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python bench/quality.py --quick
+	$(BIN)/python -m bench.quality --quick
 
 chat: $(STAMP)
 	$(BIN)/newsdesk chat

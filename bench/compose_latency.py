@@ -1,11 +1,11 @@
 """How long the offline composer takes, with the shipped options and with others, in one run.
 
-    .venv/bin/python bench/compose_latency.py --baseline "dense_candidates=12"
-    .venv/bin/python bench/compose_latency.py --quick --rounds 5 --baseline "passages_considered=8"
+    .venv/bin/python -m bench.compose_latency --baseline "dense_candidates=12"
+    .venv/bin/python -m bench.compose_latency --quick --rounds 5 --baseline "passages_considered=8"
 
 The composer is most of an `ask` (it embeds the question with its best sentences). Timings
 on shared machines drift, so the settings are timed interleaved on the same passages: each
-question's passages are retrieved once from bench/quality.py's cached index, then every
+question's passages are retrieved once from bench.quality's cached index, then every
 setting composes an answer from them in turn, for a few rounds. It prints the median and
 p95 per setting and the ratio to the baseline; nothing is memoised.
 """
@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import quality  # noqa: E402  (a sibling script, not a package)
-from tune import cached_desk, grid  # noqa: E402
-
-from retrieval.answers import Composer, ComposerOptions  # noqa: E402
-from retrieval.config import ASK_PASSAGES  # noqa: E402
+from bench.console import out
+from bench.metrics import percentile
+from bench.report import code_state
+from bench.tune import cached_desk, grid
+from retrieval.answers import Composer, ComposerOptions
+from retrieval.config import ASK_PASSAGES
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -58,13 +56,13 @@ def main(baseline: Annotated[str, typer.Option(help="ComposerOptions to compare 
 
     reference = statistics.median(times[f"baseline {compared}"])
     table = Table(title=f"compose latency: {len(questions)} questions × {rounds} rounds, interleaved "
-                        f"({quality.code_state()})")
+                        f"({code_state()})")
     for column in ("setting", "median ms", "p95 ms", "median / baseline"):
         table.add_column(column, justify="right")
     for label, values in times.items():
         median = statistics.median(values)
-        table.add_row(label, f"{median:.1f}", f"{quality.percentile(values, 95):.1f}", f"{median / reference:.2f}")
-    quality.out.print(table)
+        table.add_row(label, f"{median:.1f}", f"{percentile(values, 95):.1f}", f"{median / reference:.2f}")
+    out.print(table)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Search settings chosen by cross-validation over weeks: the figure that holds on unseen news.
 
-    .venv/bin/python bench/crossval.py                 # needs bench/quality.py's cached index
-    .venv/bin/python bench/crossval.py --folds 4 --json
+    .venv/bin/python -m bench.crossval                 # needs bench.quality's cached index
+    .venv/bin/python -m bench.crossval --folds 4 --json
 
 The RealTimeQA dev set's questions come in weekly quizzes. The weeks are dealt into folds
 (week i goes to fold i mod F); for each fold, every setting of the grid is scored on the
@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import quality  # noqa: E402  (a sibling script, not a package)
-import tune  # noqa: E402
-
-from retrieval.search import SearchOptions, Searcher  # noqa: E402
+from bench import tune
+from bench.console import err, out
+from bench.metrics import distinct, gold_rank, retrieval_figures
+from bench.passes import SEARCH_K
+from retrieval.search import SearchOptions, Searcher
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -38,8 +36,7 @@ GRID = "rrf_k=60,20,10,5;recency_weight=0,0.5,1,1.5;recency_half_life_days=14,28
 
 def ranks_of(desk, questions, options: SearchOptions) -> dict[str, int | None]:
     desk = desk.with_parts(searcher=Searcher(desk.store, desk.embeddings, desk.lexical.current, options))
-    return {q.id: quality.gold_rank(quality.distinct(p.doc_id for p in desk.search(q.text, k=quality.SEARCH_K,
-                                                                                   as_of=q.date)), q.gold)
+    return {q.id: gold_rank(distinct(p.doc_id for p in desk.search(q.text, k=SEARCH_K, as_of=q.date)), q.gold)
             for q in questions}
 
 
@@ -50,7 +47,7 @@ def folds_of(questions, folds: int) -> list[list]:
 
 
 def figures(ranks: dict[str, int | None], questions) -> dict[str, float]:
-    return quality.retrieval_figures([ranks[q.id] for q in questions])
+    return retrieval_figures([ranks[q.id] for q in questions])
 
 
 @app.command()
@@ -59,7 +56,7 @@ def main(folds: Annotated[int, typer.Option(help="folds of weeks")] = 4,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     questions, desk = tune.cached_desk(False, memoise=True)
     settings = tune.grid(grid)
-    with quality.err.status("searching") as status:
+    with err.status("searching") as status:
         ranks = []
         for n, update in enumerate(settings, start=1):
             status.update(f"setting {n}/{len(settings)}: {update}")
@@ -86,7 +83,6 @@ def main(folds: Annotated[int, typer.Option(help="folds of weeks")] = 4,
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    out = quality.out
     out.print(f"{report['questions']} questions, {report['weeks']} weeks, {folds} folds of weeks")
     for name in ("shipped", "best_in_sample"):
         r = report[name]

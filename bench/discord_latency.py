@@ -1,11 +1,11 @@
 """Discord latency: how fast the bot acknowledges and answers /ask under concurrent load.
 
-    .venv/bin/python bench/discord_latency.py                       # 3 rounds of 20 concurrent /ask
-    .venv/bin/python bench/discord_latency.py --concurrency 50 --rounds 5 --json out.json
+    .venv/bin/python -m bench.discord_latency                       # 3 rounds of 20 concurrent /ask
+    .venv/bin/python -m bench.discord_latency --concurrency 50 --rounds 5 --json out.json
 
 The real bot (`bot.NewsdeskBot`, warm-up and all, as `python -m bot` builds it) and the real
 Newsdesk (the shipped model; seeds/ indexed into a temporary data directory, or an existing
-index with --data-dir) run against the loopback Discord of the tests (tests/discord_fake),
+index with --data-dir) run against the loopback Discord of the tests (testing/discord_fake),
 in one process and one event loop, so the figures include the client's own work (gateway
 parsing, command dispatch, REST calls) but no network.
 
@@ -24,28 +24,28 @@ question is used; a round that loses an answer fails the run.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot import BotSettings, NewsdeskBot
+from retrieval.app import NewsdeskApp
+from retrieval.config import RetrievalSettings
+from retrieval.feedback import FeedbackStore
+from retrieval.service import build_newsdesk
+from testing.discord_fake import FakeDiscord
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from bot import BotSettings, NewsdeskBot  # noqa: E402
-from retrieval.app import NewsdeskApp  # noqa: E402
-from retrieval.feedback import FeedbackStore  # noqa: E402
-from discord_fake import FakeDiscord  # noqa: E402
-from retrieval.config import RetrievalSettings  # noqa: E402
-from retrieval.service import build_newsdesk  # noqa: E402
 
 QUESTION = "Which crossings closed?"
 CROSSINGS = ["Eagle Pass", "El Paso", "San Ysidro", "Lukeville"]
@@ -86,16 +86,37 @@ async def run_round(fake: FakeDiscord, n: int, question: str, check: bool, tag: 
     return {"acks": acks, "answers": answers, "gaps": fake.heartbeat_gaps(start, end), "wall": end - start}
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--baseline", type=int, default=5, help="sequential asks before the concurrent rounds")
-    parser.add_argument("--heartbeat", type=float, default=1.0, help="gateway heartbeat interval, seconds")
-    parser.add_argument("--question", default=QUESTION)
-    parser.add_argument("--data-dir", type=Path, help="an existing index (default: seeds/ indexed into a temp dir)")
-    parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    args = parser.parse_args()
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one run asks of the bot (the command line's options)."""
+
+    concurrency: int = 20
+    rounds: int = 3
+    baseline: int = 5
+    heartbeat: float = 1.0
+    question: str = QUESTION
+    data_dir: Path | None = None
+    json: Path | None = None
+
+
+@app.command()
+def main(concurrency: Annotated[int, typer.Option(min=1)] = 20,
+         rounds: Annotated[int, typer.Option(min=1)] = 3,
+         baseline: Annotated[int, typer.Option(help="Sequential asks before the concurrent rounds.")] = 5,
+         heartbeat: Annotated[float, typer.Option(help="Gateway heartbeat interval, seconds.")] = 1.0,
+         question: str = QUESTION,
+         data_dir: Annotated[Optional[Path], typer.Option(
+             help="An existing index (default: seeds/ indexed into a temp dir).")] = None,
+         json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the raw figures here.")] = None,
+         ) -> None:
+    """Discord latency: how fast the bot acknowledges and answers /ask under concurrent load."""
+    asyncio.run(measure(Load(concurrency, rounds, baseline, heartbeat, question, data_dir, json_out)))
+
+
+async def measure(args: Load) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -159,9 +180,9 @@ async def main() -> None:
     walls = ", ".join(f"{r['wall']:.2f} s" for r in rounds)
     print(f"round wall times: {walls}; acks over 3 s: {sum(a >= 3 for a in acks)}")
     if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in asdict(args).items()},
                                          "baseline": baseline, "rounds": rounds}, indent=1))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    app()

@@ -1,7 +1,7 @@
 """Embedding throughput, ONNX export against sentence-transformers, in one process, interleaved.
 
-    .venv/bin/python bench/embed_throughput.py                  # 192 dev-set chunks, 3 rounds
-    .venv/bin/python bench/embed_throughput.py --chunks 512 --rounds 5
+    .venv/bin/python -m bench.embed_throughput                  # 192 dev-set chunks, 3 rounds
+    .venv/bin/python -m bench.embed_throughput --chunks 512 --rounds 5
 
 Which path should ingest take? Both embed the same real chunks (the first articles of
 `../shared/eval/realtimeqa-dev/articles.jsonl.gz`, read by path, cut by the real chunker, with
@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,17 +24,14 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from retrieval.chunking import Chunker
+from retrieval.config import DEFAULT_MODEL
+from retrieval.embeddings import LazyEmbeddings, build_embeddings
+from retrieval.indexer import match_text
+from retrieval.ingest import iter_articles
+from retrieval.models import Article
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/embed_throughput.py` as well as `python -m bench.embed_throughput`
-    sys.path.insert(0, str(ROOT))
-
-from retrieval.chunking import Chunker  # noqa: E402
-from retrieval.config import DEFAULT_MODEL  # noqa: E402
-from retrieval.embeddings import LazyEmbeddings, build_embeddings  # noqa: E402
-from retrieval.indexer import match_text  # noqa: E402
-from retrieval.ingest import iter_articles  # noqa: E402
-from retrieval.models import Article  # noqa: E402
-
 DEV_ARTICLES = ROOT.parent / "shared" / "eval" / "realtimeqa-dev" / "articles.jsonl.gz"
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 

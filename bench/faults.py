@@ -23,7 +23,6 @@ slowed by `--slow-ms` per chunk so that kills land inside the writes rather than
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -37,7 +36,9 @@ import time
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import Annotated, Optional
 
+import typer
 from langchain_core.embeddings import Embeddings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,31 +74,41 @@ def _desk(data_dir: Path, server: int | None, slow_ms: float = 0.0, timeout_s: f
     return build_newsdesk(settings, embeddings=SlowHashEmbeddings(slow_ms))
 
 
-def child_index(args) -> int:
-    desk = _desk(Path(args.data_dir), args.server, args.slow_ms)
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+child = typer.Typer(help="The process side: one indexer or one reader (tests/test_faults.py runs them too).")
+app.add_typer(child, name="child")
+
+
+@child.command("index")
+def child_index(data_dir: Path, paths: list[Path],
+                kill_after: Annotated[int, typer.Option(help="SIGKILL this process after its Nth write.")] = 0,
+                prune: Annotated[bool, typer.Option("--prune")] = False,
+                server: Optional[int] = None, slow_ms: float = 0.0) -> None:
+    """Index PATHS into DATA_DIR, saying "ready" first and the report last."""
+    desk = _desk(data_dir, server, slow_ms)
     writes = []
 
     def on_write(what: str) -> None:
         writes.append(what)
-        if args.kill_after and len(writes) >= args.kill_after:
+        if kill_after and len(writes) >= kill_after:
             os.kill(os.getpid(), signal.SIGKILL)  # a real kill -9, at a chosen write
 
     print("ready", flush=True)
     waited = []
     began = time.monotonic()
-    report = desk.index([Path(p) for p in args.paths], prune=args.prune, wait=True,
+    report = desk.index(paths, prune=prune, wait=True,
                         on_wait=lambda: waited.append(True), on_write=on_write)
     print(json.dumps({**report.to_dict(), "writes": writes, "waited": bool(waited),
                       "seconds": time.monotonic() - began}), flush=True)
-    return 0
 
 
-def child_state(args) -> int:
+@child.command("state")
+def child_state(data_dir: Path, server: Optional[int] = None, timeout: float = 15.0) -> None:
     """What a reader sees: every visible article's chunk texts in text order, and search hits."""
     from retrieval.errors import NewsdeskError
 
     try:
-        desk = _desk(Path(args.data_dir), args.server, timeout_s=args.timeout)
+        desk = _desk(data_dir, server, timeout_s=timeout)
         chunks = desk.store.all_chunks()
         articles: dict[str, list] = {}
         for chunk in sorted(chunks, key=lambda c: (c.metadata["doc_id"], c.metadata["start"])):
@@ -106,16 +117,15 @@ def child_state(args) -> int:
                 desk.store.dense_search(SlowHashEmbeddings().embed_query("harbour ferry version"), k=200)]
     except NewsdeskError as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
-        return 1
+        raise typer.Exit(1) from None
     print(json.dumps({"articles": articles, "hits": hits}), flush=True)
-    return 0
 
 
 def run_child(*argv: str, kill_after_s: float | None = None, timeout_s: float = CHILD_TIMEOUT_S) -> dict:
     """Run a child; with `kill_after_s`, SIGKILL it that long after it says it is ready.
     Returns {"rc", "out", "killed", "hung"}."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "HF_HUB_OFFLINE": "1"}
+    # `-m` in the checkout (cwd=ROOT) puts it first on the child's import path.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "bench.faults", "child", *argv], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = hung = False
@@ -288,44 +298,28 @@ def frozen_server_probe(campaign: Campaign, data: Path, server: subprocess.Popen
         server.send_signal(signal.SIGCONT)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command")
-    child = sub.add_parser("child")
-    what = child.add_subparsers(dest="what", required=True)
-    index = what.add_parser("index")
-    index.add_argument("data_dir")
-    index.add_argument("paths", nargs="+")
-    index.add_argument("--kill-after", type=int, default=0, help="SIGKILL this process after its Nth write.")
-    index.add_argument("--prune", action="store_true")
-    index.add_argument("--server", type=int)
-    index.add_argument("--slow-ms", type=float, default=0.0)
-    state = what.add_parser("state")
-    state.add_argument("data_dir")
-    state.add_argument("--server", type=int)
-    state.add_argument("--timeout", type=float, default=15.0)
-    parser.add_argument("--kills", type=int, default=50, help="Rounds (each with one kill attempt) per store kind.")
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--slow-ms", type=float, default=20.0)
-    parser.add_argument("--no-server", action="store_true")
-    args = parser.parse_args(argv)
-    if args.command == "child":
-        return child_index(args) if args.what == "index" else child_state(args)
-
-    rng = random.Random(args.seed)
+@app.callback(invoke_without_command=True)
+def main(ctx: typer.Context,
+         kills: Annotated[int, typer.Option(help="Rounds (each with one kill attempt) in all.")] = 50,
+         seed: int = 11, slow_ms: float = 20.0,
+         no_server: Annotated[bool, typer.Option("--no-server", help="The embedded store only.")] = False) -> None:
+    """Fault injection: kill indexers at random moments and check that no article is ever mixed."""
+    if ctx.invoked_subcommand is not None:
+        return  # `child …`: the process side
+    rng = random.Random(seed)
     lines = []
-    totals = Campaign(rng, None, args.slow_ms)
+    totals = Campaign(rng, None, slow_ms)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        kinds = ["embedded"] + ([] if args.no_server else ["server"])
+        kinds = ["embedded"] + ([] if no_server else ["server"])
         for kind in kinds:
             began = time.monotonic()
             server = port = None
             if kind == "server":
                 server, port = start_server(root / "server")
-            campaign = Campaign(rng, port, args.slow_ms)
+            campaign = Campaign(rng, port, slow_ms)
             try:
-                rounds = args.kills // len(kinds) if kind == "embedded" else args.kills - args.kills // len(kinds)
+                rounds = kills // len(kinds) if kind == "embedded" else kills - kills // len(kinds)
                 campaign.run(root / f"{kind}-data", root / f"{kind}-articles", rounds)
                 if server is not None:
                     lines.append(frozen_server_probe(campaign, root / f"{kind}-data", server))
@@ -342,8 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total: runs {totals.runs}, kills {totals.kills}, articles checked {totals.checked}, "
           f"mixed or partial {len(totals.bad)}{' ' + str(sorted(set(totals.bad))[:5]) if totals.bad else ''}, "
           f"hung {totals.hung}")
-    return 1 if totals.bad or totals.hung else 0
+    if totals.bad or totals.hung:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app()

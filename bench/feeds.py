@@ -1,9 +1,9 @@
 """Feed polling: the first poll of many feeds, the second (all 304), and /ask while a poll runs.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/feeds.py                  # 50 feeds x 20 entries
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/feeds.py --feeds 10 --entries 5 --json out.json
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.feeds                  # 50 feeds x 20 entries
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.feeds --feeds 10 --entries 5 --json out.json
 
-A web server on 127.0.0.1 (tests/feed_server.py) serves the feeds: RSS, Atom and JSON Feed in
+A web server on 127.0.0.1 (testing/feed_server.py) serves the feeds: RSS, Atom and JSON Feed in
 turn; every other feed carries only summaries, so its entries' pages are fetched and extracted
 with trafilatura. The entries' texts are the RealTimeQA dev articles (read by path), else
 generated. The real model and an embedded Chroma in a temporary data directory index them
@@ -13,14 +13,13 @@ serialises them; --host-interval sets the pause between them (0 here: the server
 Reported:
 - first poll: seconds, articles/s, and the seconds spent embedding (the model's own calls);
 - second poll: seconds and chunks embedded (must be 0, in ≤ 2 s: every feed answers 304);
-- /ask during a poll: the real bot on the loopback Discord (tests/discord_fake) answers
+- /ask during a poll: the real bot on the loopback Discord (testing/discord_fake) answers
   /ask every --ask-every seconds while a third poll runs (every entry changed, so it embeds
   again); ack = from INTERACTION_CREATE to the bot's defer (Discord allows 3 s).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gzip
 import json
@@ -30,24 +29,26 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Optional
 
+import typer
 from langchain_core.embeddings import Embeddings
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from bot import BotSettings, NewsdeskBot
+from retrieval.app import NewsdeskApp
+from retrieval.config import RetrievalSettings
+from retrieval.embeddings import LazyEmbeddings
+from retrieval.feedback import FeedbackStore
+from retrieval.feeds import FeedOptions, Poller
+from retrieval.feedstore import FeedStore
+from retrieval.fetch import FetchOptions
+from retrieval.service import build_newsdesk
+from testing.discord_fake import FakeDiscord
+from testing.feed_server import FeedServer, Item, Page, article_page, atom, json_feed, rss
 
-from bot import BotSettings, NewsdeskBot  # noqa: E402
-from retrieval.app import NewsdeskApp  # noqa: E402
-from retrieval.feedback import FeedbackStore  # noqa: E402
-from discord_fake import FakeDiscord  # noqa: E402
-from feed_server import FeedServer, Item, Page, article_page, atom, json_feed, rss  # noqa: E402
-from retrieval.config import RetrievalSettings  # noqa: E402
-from retrieval.embeddings import LazyEmbeddings  # noqa: E402
-from retrieval.feeds import FeedOptions, Poller  # noqa: E402
-from retrieval.feedstore import FeedStore  # noqa: E402
-from retrieval.fetch import FetchOptions  # noqa: E402
-from retrieval.service import build_newsdesk  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEV = ROOT.parent / "shared" / "eval" / "realtimeqa-dev" / "articles.jsonl.gz"
 
@@ -127,7 +128,7 @@ async def ask_during(bot_poll, fake: FakeDiscord, every: float) -> list[float]:
     return report, [ix.acked_at - ix.sent_at for ix in asked]
 
 
-async def run(args) -> dict:
+async def run(args: Load) -> dict:
     server = FeedServer().start()
     tmp = Path(tempfile.mkdtemp(prefix="newsdesk-feeds-bench-"))
     settings = RetrievalSettings(_env_file=None, newsdesk_data_dir=tmp / "data", chroma_host=None)
@@ -190,23 +191,36 @@ async def run(args) -> dict:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--feeds", type=int, default=50)
-    parser.add_argument("--entries", type=int, default=20)
-    parser.add_argument("--host-interval", type=float, default=0.0)
-    parser.add_argument("--ask-every", type=float, default=1.0)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one run serves and asks (the command line's options)."""
+
+    feeds: int = 50
+    entries: int = 20
+    host_interval: float = 0.0
+    ask_every: float = 1.0
+
+
+@app.command()
+def main(feeds: Annotated[int, typer.Option(min=1)] = 50,
+         entries: Annotated[int, typer.Option(min=1)] = 20,
+         host_interval: float = 0.0,
+         ask_every: float = 1.0,
+         json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the figures here.")] = None,
+         ) -> None:
+    """Feed polling: the first poll of many feeds, the second (all 304), and /ask while a poll runs."""
     logging.basicConfig(level=logging.WARNING)
-    results = asyncio.run(run(args))
+    results = asyncio.run(run(Load(feeds, entries, host_interval, ask_every)))
     print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    if json_out:
+        json_out.write_text(json.dumps(results, indent=2))
     ok = (results["second_poll"]["chunks_embedded"] == 0 and results["second_poll"]["seconds"] <= 2.0
           and results["ask_during_poll"]["ack_max_s"] < 3.0)
     sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
-    main()
+    app()

@@ -69,7 +69,7 @@ class NaturalOutcome:
     latency_ms: float = 0.0
     naive_correct: bool = False
     # The composer's abstention signals, for replaying its rule at other thresholds
-    # (quality.abstains): best passage similarity, best sentence's evidence, stale.
+    # (bench.metrics.abstains): best passage similarity, best sentence's evidence, stale.
     signals: tuple[float, float | None, bool] = (0.0, None, False)
 
     @property

@@ -1,7 +1,7 @@
 """What a one-shot `newsdesk` command costs: wall time and peak memory, each in a fresh process.
 
-    .venv/bin/python bench/oneshot.py                 # 5 rounds over the seed, in a temporary data dir
-    .venv/bin/python bench/oneshot.py --rounds 9 --question "Which crossings closed?"
+    .venv/bin/python -m bench.oneshot                 # 5 rounds over the seed, in a temporary data dir
+    .venv/bin/python -m bench.oneshot --rounds 9 --question "Which crossings closed?"
 
 A person at a terminal, a cron job or a chat-ops hook starts a new process for every command,
 so what matters is process start to answer. Each round runs `newsdesk --help`, `sources`,

@@ -1,7 +1,7 @@
 """Calibrate the support check of LLM answers (retrieval/verify.py) on a dev set.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/support.py            # ../shared/eval/realtimeqa-dev
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/support.py --json out.json --examples passing-negatives.jsonl
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.support            # ../shared/eval/realtimeqa-dev
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.support --json out.json --examples passing-negatives.jsonl
 
 No LLM is reachable here, so the claims are made from the quiz itself: for each question
 whose gold article has a chunk containing the right option, the claim is the question
@@ -45,20 +45,19 @@ import gzip
 import hashlib
 import json
 import re
-import sys
 import unicodedata
 from pathlib import Path
+from typing import Annotated, Optional
 
 import numpy as np
+import typer
 from langchain_core.embeddings import Embeddings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from retrieval.chunking import Chunker  # noqa: E402
-from retrieval.embeddings import LazyEmbeddings  # noqa: E402
-from retrieval.lexical import LexicalIndex, terms  # noqa: E402
-from retrieval.models import Article, Passage  # noqa: E402
-from retrieval.verify import SupportOptions, Verifier, names_in, passage_units  # noqa: E402
+from retrieval.chunking import Chunker
+from retrieval.embeddings import LazyEmbeddings
+from retrieval.lexical import LexicalIndex, terms
+from retrieval.models import Article, Passage
+from retrieval.verify import SupportOptions, Verifier, names_in, passage_units
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-dev"
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
@@ -138,7 +137,15 @@ def features(cases) -> list[dict]:
     return rows
 
 
-def main(dataset: Path = DEFAULT_DATASET, json_out: Path | None = None, examples_out: Path | None = None) -> dict:
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+def main(dataset: Annotated[Path, typer.Argument(help="A RealTimeQA-format folder.")] = DEFAULT_DATASET,
+         json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the report here.")] = None,
+         examples_out: Annotated[Optional[Path], typer.Option(
+             "--examples", help="Write the negatives that pass the shipped checks here.")] = None) -> dict:
+    """Calibrate the support check of LLM answers (retrieval/verify.py) on a dev set."""
     questions = [json.loads(x) for x in (dataset / "questions.jsonl").read_text().splitlines() if x.strip()]
     with gzip.open(dataset / "articles.jsonl.gz", "rt", encoding="utf-8") as fh:
         articles = {r["id"]: r for r in map(json.loads, fh) if r.get("text")}
@@ -227,7 +234,4 @@ def main(dataset: Path = DEFAULT_DATASET, json_out: Path | None = None, examples
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    out = Path(args[args.index("--json") + 1]) if "--json" in args else None
-    examples = Path(args[args.index("--examples") + 1]) if "--examples" in args else None
-    main(json_out=out, examples_out=examples)
+    app()

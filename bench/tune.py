@@ -1,32 +1,32 @@
 """Grid search over search and composer options on a cached benchmark index.
 
-    .venv/bin/python bench/tune.py              # the whole dev set (needs bench/quality.py's cache)
-    .venv/bin/python bench/tune.py --quick
+    .venv/bin/python -m bench.tune              # the whole dev set (needs bench.quality's cache)
+    .venv/bin/python -m bench.tune --quick
 
 Reuses bench/quality.py's dataset loading, metrics and index cache; nothing is re-embedded.
 Sentence and query vectors are memoised, so each extra setting costs seconds. It prints one
 row per setting; the defaults in retrieval/search.py and retrieval/answers.py are the ones
-chosen from this table (see the README's Quality section).
+chosen from this table (see bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from langchain_core.embeddings import Embeddings
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import quality  # noqa: E402  (a sibling script, not a package)
-
-from retrieval.answers import Composer, ComposerOptions  # noqa: E402
-from retrieval.config import RetrievalSettings  # noqa: E402
-from retrieval.search import SearchOptions, Searcher  # noqa: E402
+from bench.console import out
+from bench.dataset import DEFAULT_DATASET, QUICK_WEEKS, load_article_records, load_questions, quick_subset
+from bench.index_cache import CACHE_DIR, bench_settings, cache_key
+from bench.metrics import distinct, exact_option, gold_rank, retrieval_figures
+from bench.passes import SEARCH_K
+from retrieval.answers import Composer, ComposerOptions
+from retrieval.config import RetrievalSettings
+from retrieval.search import SearchOptions, Searcher
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -49,16 +49,16 @@ class MemoEmbeddings(Embeddings):
 
 
 def retrieval_row(desk, questions) -> dict:
-    ranks = [quality.gold_rank(quality.distinct(p.doc_id for p in desk.search(q.text, k=quality.SEARCH_K, as_of=q.date)),
-                               q.gold) for q in questions]
-    return quality.retrieval_figures(ranks)
+    ranks = [gold_rank(distinct(p.doc_id for p in desk.search(q.text, k=SEARCH_K, as_of=q.date)),
+                       q.gold) for q in questions]
+    return retrieval_figures(ranks)
 
 
 def answer_row(desk, questions) -> dict:
     exact = cited = 0
     for q in questions:
         answer = desk.ask(q.text, as_of=q.date)
-        exact += (not answer.abstained) and quality.exact_option(answer.text, q)
+        exact += (not answer.abstained) and exact_option(answer.text, q)
         cited += any(c.doc_id in q.gold for c in answer.citations)
     return {"exact": exact / len(questions), "cited": cited / len(questions)}
 
@@ -82,22 +82,20 @@ def grid(spec: str) -> list[dict]:
 
 def cached_desk(quick: bool, *, memoise: bool = False):
     """The dev set's questions (the first weeks' only, when `quick`) and a Newsdesk over
-    bench/quality.py's cached index of their articles, with the offline composer whatever
+    bench.quality's cached index of their articles, with the offline composer whatever
     .env says; with `memoise`, every text is embedded once per run."""
     from retrieval.embeddings import LazyEmbeddings
     from retrieval.service import build_newsdesk
 
-    questions = quality.load_questions(quality.DEFAULT_DATASET)
-    name = quality.DEFAULT_DATASET.name
+    questions = load_questions(DEFAULT_DATASET)
+    name = DEFAULT_DATASET.name
     if quick:
-        questions, _ = quality.quick_subset(questions, quality.load_article_records(quality.DEFAULT_DATASET),
-                                            quality.QUICK_WEEKS)
-        name = f"{name}-{quality.QUICK_WEEKS}w"
-    base = quality.bench_settings(RetrievalSettings(), llm=False)
-    settings = base.model_copy(update={"newsdesk_data_dir": quality.CACHE_DIR / quality.cache_key(name, base),
-                                       "chroma_host": None})
+        questions, _ = quick_subset(questions, load_article_records(DEFAULT_DATASET), QUICK_WEEKS)
+        name = f"{name}-{QUICK_WEEKS}w"
+    base = bench_settings(RetrievalSettings(), llm=False)
+    settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / cache_key(name, base), "chroma_host": None})
     if not (settings.data_dir / "chroma").is_dir():
-        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run bench/quality.py first")
+        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run `python -m bench.quality` first")
     embeddings = LazyEmbeddings(settings.embedding_model)
     return questions, build_newsdesk(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
 
@@ -125,7 +123,7 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
                 a = answer_row(desk.with_parts(composer=composer), questions)
             table.add_row(str(search_update), str(compose_update or ""), f"{r['hit@1']:.3f}", f"{r['hit@5']:.3f}",
                           f"{r['mrr@10']:.3f}", f"{a['exact']:.3f}", f"{a['cited']:.3f}")
-    quality.out.print(table)
+    out.print(table)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -134,10 +133,11 @@ def _date(value: str | None, name: str = "--as-of") -> dt.date | None:
 def main(ctx: typer.Context, data_dir: DataDir = None,
          debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False) -> None:
     overrides = {"newsdesk_data_dir": data_dir} if data_dir else {}
-    debug = debug or os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"
+    settings = RetrievalSettings(**overrides)
+    debug = debug or settings.log_level.upper() == "DEBUG"
     # Libraries' own warnings (chromadb's, httpx's) would repeat the one line we print.
     logging.basicConfig(level=logging.DEBUG if debug else logging.CRITICAL)
-    ctx.obj = State(RetrievalSettings(**overrides), debug)
+    ctx.obj = State(settings, debug)
 
 
 def _sources_text(citations: list[Citation]) -> str:

@@ -58,6 +58,10 @@ class RetrievalSettings(BaseSettings):
     llm_timeout_s: float = 30.0
     llm_max_tokens: int = 600
 
+    # The bot reads LOG_LEVEL too (bot.config.BotSettings); here it is the CLI's: DEBUG shows
+    # tracebacks and debug logs, as --debug does.
+    log_level: str = Field("INFO", description="DEBUG shows tracebacks and debug logs (as --debug does).")
+
     @property
     def data_dir(self) -> Path:
         return self.newsdesk_data_dir

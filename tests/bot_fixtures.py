@@ -23,7 +23,7 @@ import pytest_asyncio
 from bot import BotSettings, NewsdeskBot
 from retrieval.app import NewsdeskApp
 from retrieval.feedback import FeedbackStore
-from discord_fake import FakeDiscord
+from testing.discord_fake import FakeDiscord
 from fake_newsdesk import FakeNewsdesk
 
 __all__ = ["bot_factory", "fake_bot", "fake_discord", "fake_newsdesk", "seeded"]

@@ -3,10 +3,12 @@
 import datetime as dt
 import re
 
+import numpy as np
+
 import pytest
 
 from retrieval.answers import (ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE,
-                               ABSTAIN_TEXT, answer_test, states_time)
+                               ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer, answer_test, states_time)
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -249,6 +251,25 @@ def test_a_question_asking_for_a_number_the_article_never_gives_is_refused(seed_
     answer = seed_desk.ask("How much funding is in the security package?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
     assert answer.abstained_because == ABSTAIN_NO_NUMBER
+
+
+class ReadsAs:
+    """An answer model giving every sentence the same probability (a logit)."""
+
+    def __init__(self, logit: float):
+        self.logit = logit
+
+    def logits(self, question, sentences):
+        return np.full(len(sentences), self.logit)
+
+
+@pytest.mark.parametrize("logit, abstains", [(-3.0, True), (-2.0, False)])  # p = 0.047 and 0.119
+def test_no_sentence_read_as_an_answer_is_a_refusal(seed_desk, logit, abstains):
+    question = "Which crossings closed?"  # answered by the shipped model (test_which_crossings_closed)
+    composer = Composer(seed_desk.embeddings, seed_desk.composer.options, seed_desk.lexical.idf, ReadsAs(logit))
+    answer = composer.compose(question, seed_desk.search(question, k=8))
+    assert answer.abstained is abstains
+    assert answer.abstained_because == (ABSTAIN_UNREAD if abstains else "")
 
 
 @pytest.mark.parametrize("quote", [

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from bot_fixtures import start_bot, stored_votes
-from discord_fake.server import EPHEMERAL, LOADING
+from testing.discord_fake.server import EPHEMERAL, LOADING
 from fake_newsdesk import ABSTAIN
 
 from bot.commands import HELP

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.schedules import DigestStore
 from conftest import HashEmbeddings, make_desk
-from feed_server import FeedServer, Item, Page, rss
+from testing.feed_server import FeedServer, Item, Page, rss
 from retrieval.feeds import FeedOptions, Poller
 from retrieval.feedstore import FeedStore
 from retrieval.fetch import FetchOptions

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 import pytest
-from discord_fake.server import EPHEMERAL, LOADING
+from testing.discord_fake.server import EPHEMERAL, LOADING
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -17,8 +17,8 @@ import asyncio
 import datetime as dt
 
 import pytest
-from discord_fake.server import EPHEMERAL, LOADING
-from llm_server import Reply, ScriptedLLM, user_text
+from testing.discord_fake.server import EPHEMERAL, LOADING
+from testing.llm_server import Reply, ScriptedLLM, user_text
 
 from bot.formatting import MESSAGE_LIMIT
 

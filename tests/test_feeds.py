@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from feed_server import FeedServer, Item, Page, article_page, atom, json_feed, rss
+from testing.feed_server import FeedServer, Item, Page, article_page, atom, json_feed, rss
 from retrieval.errors import FeedError, NotFoundError
 from retrieval.feeds import FeedOptions, Poller, html_text, parse_feed
 from retrieval.feedstore import FeedStore, format_every, parse_every

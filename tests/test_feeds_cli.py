@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from feed_server import FeedServer, Item, Page, rss
+from testing.feed_server import FeedServer, Item, Page, rss
 from retrieval.cli import app
 
 runner = CliRunner()

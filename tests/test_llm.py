@@ -17,7 +17,7 @@ from langchain_anthropic import ChatAnthropic
 from langchain_openai import ChatOpenAI
 
 from conftest import HashEmbeddings
-from llm_server import Reply, ScriptedLLM, system_text, user_text
+from testing.llm_server import Reply, ScriptedLLM, system_text, user_text
 from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_STALE, ABSTAIN_TEXT, Composer
 from retrieval.config import RetrievalSettings
 from retrieval.errors import NewsdeskError

@@ -5,7 +5,7 @@ the slash commands are synced, against the loopback Discord of the tests.
     HF_HUB_OFFLINE=1 nice -n 19 .venv/bin/python -m bench.bot_start --data-dir DIR --rounds 5 --against ../main
 
 The bot is the real one, started as a user starts it (`python -m bot` with the four Discord
-variables and NEWSDESK_DATA_DIR), its real discord.py client talking to tests/discord_fake
+variables and NEWSDESK_DATA_DIR), its real discord.py client talking to testing/discord_fake
 on 127.0.0.1, fresh for each round. Ready: the fake has received IDENTIFY (and answered
 READY) and the commands' sync (PUT .../commands). `--data-dir` is an indexed archive (the
 quality benchmark's dev-set index, say); it is copied first and never written. The first
@@ -36,8 +36,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 async def start_to_ready(code: Path, data_dir: Path, timeout: float = 300.0) -> float:
     """Seconds from starting `python -m bot` (of the checkout `code`) until it is ready."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from discord_fake import FakeDiscord
+    from testing.discord_fake import FakeDiscord
 
     fake = FakeDiscord()
     await fake.start()

@@ -23,7 +23,7 @@ ENVIRONMENT_EXCEPTIONS = {
     # few variables (`{**os.environ, ...}`); the children read them through their settings.
     "bench/faults.py": "a child process's environment",
     "bench/oneshot.py": "a child process's environment",
-    "bench/scale.py": "a child process's environment",
+    "bench/bot_start.py": "a child process's environment",
 }
 
 

@@ -28,7 +28,7 @@ FEEDBACK_FILE = "feedback.sqlite3"
 async def main() -> int:
     settings = BotSettings()
     retrieval_settings = RetrievalSettings()
-    setup_logging(settings.log_level, settings.token)
+    setup_logging(retrieval_settings.log_level, settings.token)  # one LOG_LEVEL for the bot and the CLI
     if not settings.token:
         log.error("DISCORD_TOKEN is not set: see the README (“Running the Discord bot”) or .env.example.")
         return 2

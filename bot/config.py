@@ -67,7 +67,6 @@ class BotSettings(BaseSettings):
                                  "e.g. Europe/Paris).")
     digest_check_seconds: float = Field(30.0, gt=0, description="How often the bot looks for digests that are due.")
     warm_up: bool = Field(True, description="Load the model and index before connecting, not on the first question.")
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, …")
 
     @field_validator("discord_guild_ids", "admin_role_ids", "ask_channel_ids", mode="before")
     @classmethod

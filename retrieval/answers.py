@@ -5,10 +5,11 @@ number of the source it comes from, so an answer can be wrong only by quoting th
 sentence, never by inventing one. Sentences are ranked with the answer model
 (retrieval/answer_model.py), which reads question and sentence together, beside word and
 meaning features. The composer abstains instead when neither a passage nor one of the best
-sentences is close to the question (cosine similarity), when no sentence of them answers it
-well enough (the best sentences' word-and-meaning score), or when the question asks about
-recent news ("this week") and the best sentence is older: three signals, each on its own
-scale and calibrated with the benchmark.
+sentences is close to the question (cosine similarity); when the question asks about recent
+news ("this week") and the best sentence is older; when the answer lacks what was asked (a
+number, a time) or the model reads none of the best sentences as stating it
+(`missing_answer`); or when no sentence matches the question well enough in words and
+meaning (`match_evidence`). Each threshold is calibrated with the benchmark.
 """
 
 from __future__ import annotations
@@ -349,25 +350,35 @@ class Composer:
             since = f"{recent_since:%B} {recent_since.day}, {recent_since.year}"
             return abstention(question, passages, ABSTAIN_STALE, evidence,
                               f"I couldn't find that in the indexed articles since {since}.", similarity)
-        if asks_quantity(question) and not states_number(question, ranked[0].text):
-            # "How much did it sell for?" answered with "It will be auctioned next week": the
-            # best sentence is about the right thing but holds no amount, so none is reported
-            # (natural-dev: 4 more of 40 unanswerable questions refused, no answerable one).
-            # The first sentence, not any quoted one: runners-up hold numbers about other things.
-            return abstention(question, passages, ABSTAIN_NO_NUMBER, evidence, similarity=similarity)
         chosen = select(ranked, opts)
-        if asks_time(question) and not any(states_time(question, c.text) for c in chosen):
-            # "When will the ports reopen?" answered with "…so that key ports of entry can be
-            # reopened": an answer to "when" must hold a date or a time somewhere in it.
-            return abstention(question, passages, ABSTAIN_NO_TIME, evidence, similarity=similarity)
-        read = [c.answers for c in ranked[: opts.dense_candidates] if c.answers is not None]
-        if read and max(read) < opts.min_answer_probability:
-            return abstention(question, passages, ABSTAIN_UNREAD, evidence, similarity=similarity)
+        missing = missing_answer(question, ranked, chosen, opts)
+        if missing:
+            return abstention(question, passages, missing, evidence, similarity=similarity)
         if evidence < opts.min_evidence:
             return abstention(question, passages, ABSTAIN_NO_ANSWER, evidence, similarity=similarity)
         marked, citations = cite(chosen)
         return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
                       passages=list(passages), evidence=evidence, similarity=similarity)
+
+
+def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[Candidate],
+                   options: ComposerOptions) -> str | None:
+    """Why the best sentences, though on topic, do not state the answer (one of the
+    THRESHOLD_FREE reasons), or None."""
+    if asks_quantity(question) and not states_number(question, ranked[0].text):
+        # "How much did it sell for?" answered with "It will be auctioned next week": the best
+        # sentence is about the right thing but holds no amount (natural-dev: 4 more of 40
+        # unanswerable questions refused, no answerable one). The first sentence, not any
+        # quoted one: runners-up hold numbers about other things.
+        return ABSTAIN_NO_NUMBER
+    if asks_time(question) and not any(states_time(question, c.text) for c in chosen):
+        # "When will the ports reopen?" answered with "…so that key ports of entry can be
+        # reopened": an answer to "when" must hold a date or a time somewhere in it.
+        return ABSTAIN_NO_TIME
+    read = [c.answers for c in ranked[: options.dense_candidates] if c.answers is not None]
+    if read and max(read) < options.min_answer_probability:
+        return ABSTAIN_UNREAD
+    return None
 
 
 def abstention(question: str, passages: Sequence[Passage], because: str, evidence: float | None = None,

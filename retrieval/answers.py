@@ -44,11 +44,13 @@ THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, A
 
 @dataclass(frozen=True)
 class ComposerOptions:
-    # Abstain when no passage reaches this cosine similarity to the question, or when the
-    # best sentence's score (below) stays under `min_evidence`. Both are calibrated on the
-    # RealTimeQA dev set with bench/quality.py (figures in bench/RESULTS.md).
+    # Abstain when no passage reaches this cosine similarity to the question (calibrated on the
+    # RealTimeQA dev set with bench/quality.py), or when the best sentence's score (below)
+    # stays under `min_evidence`: chosen with `chat_model_weight` by 4-fold cross-validation
+    # over articles on natural-dev and RealTimeQA together (0.55 in every fold; figures in
+    # bench/RESULTS.md, "Chat-length questions").
     min_similarity: float = 0.35
-    min_evidence: float = 0.6
+    min_evidence: float = 0.55
     passages_considered: int = 6
     max_sentences: int = 4
     relative_cutoff: float = 0.65  # keep further sentences scoring at least this share of the best
@@ -72,12 +74,26 @@ class ComposerOptions:
     # the cheap features.
     model_weight: float = 0.5
     model_candidates: int = 16
+    # A chat-length question (at most `chat_question_words` words) leans on the model more: it
+    # shares few words with its answer ("who did Biden speak with?"), and the model was trained
+    # on such questions, while a long quiz-style question restates its story word for word.
+    # Chosen in every fold of a 4-fold cross-validation over articles on both dev sets
+    # (bench/RESULTS.md, "Chat-length questions").
+    chat_model_weight: float = 1.0
+    chat_question_words: int = 15
     # Abstain when the model gives none of the best `dense_candidates` sentences this much
     # probability of stating the answer. Chosen by 4-fold cross-validation over articles on
     # natural-dev and RealTimeQA together (0.1 in 3 folds, 0.06 in one; held out: 182 right
     # outcomes of 301 against 181 without): natural unanswerable refused 0.25 -> 0.35, one
     # answerable question lost.
     min_answer_probability: float = 0.1
+
+
+    def for_question(self, question: str) -> ComposerOptions:
+        """The options that rank the sentences for `question` (its own words, not its thread's)."""
+        if len(question.split()) <= self.chat_question_words:
+            return dataclasses.replace(self, model_weight=self.chat_model_weight)
+        return self
 
 
 class AnswerScorer(Protocol):
@@ -327,7 +343,7 @@ class Composer:
         question asks about news since that date ("this week"). `as_of` and `on_text` are for
         composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
         query = in_context(question, history)
-        opts = self.options
+        opts = self.options.for_question(question)
         excerpt = quoted_excerpt(question)
         quoted = excerpt_sentences(excerpt, passages, opts.min_sentence_chars) if excerpt else []
         if quoted:

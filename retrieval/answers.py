@@ -89,7 +89,6 @@ class ComposerOptions:
     # answerable question lost.
     min_answer_probability: float = 0.1
 
-
     def for_question(self, question: str) -> ComposerOptions:
         """The options that rank the sentences for `question` (its own words, not its thread's)."""
         if len(question.split()) <= self.chat_question_words:
@@ -414,9 +413,10 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         return ABSTAIN_NO_NUMBER
     if asks_person(question) and not names_someone_new(question, ranked[0].text):
         # "Who was the anonymous bidder?" answered with "An anonymous bidder paid $19 million
-        # for a lunch with Warren Buffett": a "who" answer names someone the question does not
-        # (natural-dev: 2 more of 40 unanswerable questions refused, no right answer lost). The
-        # first sentence, as for numbers: runners-up name other people.
+        # for a lunch with Warren Buffett": a "who" answer names someone the question does not.
+        # Natural-dev: 2 more of 40 unanswerable questions refused, and one wrong answer; one
+        # right answer lost, its name in the second sentence. The first sentence, as for
+        # numbers: checking every quoted one refused nothing, as runners-up name other people.
         return ABSTAIN_NO_NAME
     if asks_time(question) and not any(states_time(question, c.text) for c in chosen):
         # "When will the ports reopen?" answered with "…so that key ports of entry can be

@@ -10,7 +10,7 @@ import pytest
 
 from retrieval.answers import (ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE,
                                ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer, ComposerOptions, answer_test,
-                               asks_person, names_someone_new, states_time)
+                               states_time)
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -111,28 +111,6 @@ def test_answer_test(question, sentence, expected):
 ])
 def test_states_time(question, text, expected):
     assert states_time(question, text) is expected
-
-
-@pytest.mark.parametrize("question, sentence, expected", [
-    ("Who did Biden speak with?", "Biden and Mexico President Andrés Manuel López Obrador spoke Thursday.", True),
-    # "Warren Buffett" shares "buffett" with the question: its own name, not an answer.
-    ("who won the $19 million buffett lunch", "An anonymous bidder paid $19 million for a lunch with Warren Buffett.",
-     False),
-    ("who's the anonymous donor behind dartmouth's gift", "An anonymous donor committed $25 million to Dartmouth.", False),
-    ("Who leads the union?", "The union’s new president, Sean O’Brien, won his office this year.", True),
-    ("Who leads the union?", "The union’s new president won his office this year.", False),  # "The" is no name
-])
-def test_names_someone_new(question, sentence, expected):
-    assert asks_person(question)
-    assert names_someone_new(question, sentence) is expected
-
-
-@pytest.mark.parametrize("question, expected", [
-    ("Which leaders spoke?", False), ("What did they agree on?", False), ("whose idea was it", True),
-    ("What is the name of the song?", True), ("So who's in charge now?", True),
-])
-def test_asks_person(question, expected):
-    assert asks_person(question) is expected
 
 
 def test_articles_after_the_as_of_date_are_not_evidence(seed_desk):

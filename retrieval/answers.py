@@ -334,6 +334,14 @@ class Composer:
     def summarize(self, summary: Summary, passages: Sequence[Passage]) -> Summary:
         return summary
 
+    def rank(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
+             recent_since: dt.date | None = None) -> list[Candidate]:
+        """The sentences of the passages this composer reads, best answer first, ranked as
+        `compose` ranks them (the answer model's weight set by the question's length)."""
+        opts = self.options.for_question(question)
+        return rank_sentences(in_context(question, history), passages[: opts.passages_considered], self.embeddings,
+                              opts, self.idf, recent_since, self.answer_model)
+
     def compose(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
                 as_of: dt.date | None = None, recent_since: dt.date | None = None,
                 on_text: Callable[[str], None] | None = None) -> Answer:
@@ -341,7 +349,6 @@ class Composer:
         (`history`) add context words to the sentence ranking; `recent_since` is set when the
         question asks about news since that date ("this week"). `as_of` and `on_text` are for
         composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
-        query = in_context(question, history)
         opts = self.options.for_question(question)
         excerpt = quoted_excerpt(question)
         quoted = excerpt_sentences(excerpt, passages, opts.min_sentence_chars) if excerpt else []
@@ -352,8 +359,7 @@ class Composer:
         considered = list(passages[: opts.passages_considered])
         if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
-        ranked = rank_sentences(query, considered, self.embeddings, opts, self.idf, recent_since,
-                                self.answer_model)
+        ranked = self.rank(question, considered, history=history, recent_since=recent_since)
         # Closeness is judged where the answer is, too: a short question ("when do lawmakers
         # return?") is far from an 800-character chunk but close to the sentence that answers it.
         similarity = max([closest(considered)] + [c.similarity for c in ranked[: opts.dense_candidates]])

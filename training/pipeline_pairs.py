@@ -27,7 +27,6 @@ from typing import Annotated
 import typer
 
 from bench.natural import holds, load_natural
-from retrieval.answers import rank_sentences
 from retrieval.config import ASK_PASSAGES
 
 from .train_answer_model import EVAL
@@ -44,8 +43,7 @@ def pipeline_pairs(desk, questions, positives: int = POSITIVES, negatives: int =
     for q in questions:
         hints = desk.time_hints(q.text, q.as_of)
         passages = desk._search(q.text, k=ASK_PASSAGES, as_of=q.as_of, hints=hints)
-        ranked = rank_sentences(q.text, passages, desk.embeddings, composer.options, desk.lexical.idf,
-                                hints.recent_since(), composer.answer_model)[:RANKED]
+        ranked = composer.rank(q.text, passages, recent_since=hints.recent_since())[:RANKED]
         evidence = q.evidence
         texts = [c.text for c in ranked if not (evidence and (c.text in evidence or evidence in c.text))]
         if q.answerable:

@@ -37,9 +37,10 @@ ABSTAIN_NO_ANSWER = "no sentence answers the question well enough"
 ABSTAIN_STALE = "only older articles than the period asked about"
 ABSTAIN_NO_NUMBER = "the best sentence holds no number, and the question asks for one"
 ABSTAIN_NO_TIME = "no sentence quoted holds a time, and the question asks when"
+ABSTAIN_NO_AMOUNT = "no sentence quoted holds a sum of money, and the question asks for one"
 ABSTAIN_UNREAD = "the answer model reads none of the best sentences as stating the answer"
 # Abstentions decided before the evidence threshold, whatever it is (the benchmark's replay).
-THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_UNREAD})
+THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_NO_AMOUNT, ABSTAIN_UNREAD})
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,35 @@ _TIME = re.compile(
     r"|tomorrow|yesterday|tonight|(?:this|next|last|later this|earlier this) (?:week|month|year|weekend|season)"
     r"|ago|a\.m|p\.m|noon|midnight|morning|evening|afternoon|spring|summer|autumn|fall|winter|decades?|century"
     r"|since|until|by the end of|(?:days?|weeks?|months?|years?) (?:later|earlier|after|before))\b", re.IGNORECASE)
+
+
+# "How much did Ripley's pay?", "what price…", "the dollar figure…": answered with a sum of money.
+# Not when the question is about a rate, a share or a span of time ("how much did the Fed
+# raise rates", "how much time did she spend"), nor a verb that is as often about things
+# ("give up ground", "make progress").
+_ASKS_AMOUNT = re.compile(
+    r"\bhow much\b.*\b(?:cost|costs|pay|paid|pays|fine|fined|price|worth|invest|invested|spend|spent|sell for"
+    r"|sold for|charge|charged|earn|earned|owe|owed|seeking|seek|award|awarded|donate|donated|bid|value|valued"
+    r"|budget|salary|money)\b|\bwhat (?:price|amount)\b"
+    r"|\bdollars? (?:amount|figure|value|estimate|fine|cost|price|total)\b", re.IGNORECASE)
+_NOT_AMOUNT = re.compile(r"\b(?:percent|percentage|share|rate|rates|time|hours?|days?|weeks?|months?|years?)\b",
+                         re.IGNORECASE)
+_CURRENCY = (r"dollars|euros?|pounds|yen|yuan|rupees|francs|pesos|rubles|roubles|won|naira|rand|afn|bitcoins?"
+             r"|usd|eur|gbp")
+# "$4.8 million", "405 million euros", "100,000 AFN", "€1bn".
+_AMOUNT = re.compile(
+    r"(?:[$€£¥]|\bus\$)\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:million|billion|trillion|thousand|m|bn|k)?\s?(?:"
+    + _CURRENCY + r")\b", re.IGNORECASE)
+
+
+def asks_amount(question: str) -> bool:
+    return _ASKS_AMOUNT.search(question) is not None and _NOT_AMOUNT.search(question) is None
+
+
+def states_amount(question: str, text: str) -> bool:
+    """Whether `text` holds a sum of money that `question` does not already hold."""
+    asked = question.lower()
+    return any(a.lower() not in asked for a in _AMOUNT.findall(text))
 
 
 def asks_time(question: str) -> bool:
@@ -396,6 +426,10 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         # "When will the ports reopen?" answered with "…so that key ports of entry can be
         # reopened": an answer to "when" must hold a date or a time somewhere in it.
         return ABSTAIN_NO_TIME
+    if asks_amount(question) and not any(states_amount(question, c.text) for c in chosen):
+        # "How much did Lewis Hamilton invest in the Broncos?" answered with the sentence naming
+        # him among the owners: a price, a fine or a stake is a sum of money, not any number.
+        return ABSTAIN_NO_AMOUNT
     read = [c.answers for c in ranked[: options.dense_candidates] if c.answers is not None]
     if read and max(read) < options.min_answer_probability:
         return ABSTAIN_UNREAD

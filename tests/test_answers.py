@@ -8,9 +8,9 @@ import numpy as np
 
 import pytest
 
-from retrieval.answers import (ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE,
-                               ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer, ComposerOptions, answer_test,
-                               states_time)
+from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
+                               ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
+                               ComposerOptions, answer_test, asks_amount, states_amount, states_time)
 from retrieval.errors import DateError, NotFoundError, QuestionError
 
 from conftest import SEED_ID
@@ -234,6 +234,9 @@ def test_the_reopening_sentence_is_no_answer_to_which_ports_closed(seed_desk):
     # Kirby's sentence ("…so that key ports of entry can be reopened") is about reopening but
     # says nothing of when.
     ("When will the ports of entry reopen?", ABSTAIN_NO_TIME),
+    # The article never says what anyone paid; its best sentences hold numbers ("tens of
+    # thousands of migrants", "Dec. 18"), but no sum of money.
+    ("How much did the migrants pay smugglers?", ABSTAIN_NO_AMOUNT),
 ])
 def test_questions_the_article_does_not_answer_are_refused(seed_desk, question, because):
     answer = seed_desk.ask(question)
@@ -253,6 +256,35 @@ def test_a_question_asking_for_a_number_the_article_never_gives_is_refused(seed_
     answer = seed_desk.ask("How much funding is in the security package?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
     assert answer.abstained_because == ABSTAIN_NO_NUMBER
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("how much did lewis hamilton invest in the broncos", True),
+    ("what price did the seller put on the leaked database", True),
+    ("whats the dollar fine for carrying a gun in times square", True),
+    ("How much is Letitia James seeking from Trump?", True),
+    # Numbers that are not money: a rate, a span of time, a count.
+    ("how much did the fed raise rates", False),
+    ("how much time did she spend in orbit", False),
+    ("how many people died", False),
+    # A shop's name is no question about money (natural-train: four right answers lost to it).
+    ("how many rats were found at that family dollar warehouse", False),
+])
+def test_questions_asking_for_a_sum_of_money(question, asks):
+    assert asks_amount(question) is asks
+
+
+@pytest.mark.parametrize("text, states", [
+    ("Ripley's purchased it for $4.8 million in 2016.", True),
+    ("a record fine of 405 million euros", True),
+    ("the emirate will pay 100,000 AFN to each family", True),
+    ("advertised for 10 bitcoin", True),
+    ("The Fed raised rates by 0.75 percentage point", False),
+    ("More than 1,000 rodents were found", False),
+    ("The jackpot of $1.34 billion was claimed", False),  # the question's own sum is no answer
+])
+def test_a_sum_of_money_the_question_does_not_already_name(text, states):
+    assert states_amount("how much did the $1.34 billion winners pay in taxes", text) is states
 
 
 class ReadsAs:

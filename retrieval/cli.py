@@ -364,11 +364,13 @@ The commands are Discord's, typed as lines:
   /summary topic: TOPIC                            summarize a topic across articles
   /summary since: 2023-12-01 [until: 2023-12-21]   the news between two dates (until: today)
   /sources                                         what is indexed
+  /new                                             a new conversation: later questions are
+                                                   no longer read as follow-ups of earlier ones
   /help (or help)                                  this text
   quit                                             leave"""
 
 _OPTION = re.compile(r"\b(article|topic|since|until|page|question):", re.IGNORECASE)
-_BARE_COMMAND = re.compile(r"^(?:help|sources|summary)$|^summary\s+(?:article|topic|since|until):", re.IGNORECASE)
+_BARE_COMMAND = re.compile(r"^(?:help|sources|summary|new)$|^summary\s+(?:article|topic|since|until):", re.IGNORECASE)
 
 
 def chat_command(line: str) -> tuple[str, dict[str, str], str] | None:
@@ -384,23 +386,29 @@ def chat_command(line: str) -> tuple[str, dict[str, str], str] | None:
     return name.lower(), options, parts[0].strip()
 
 
-def _chat_line(line: str, desk_app, k: int, _run) -> None:
+def _chat_line(line: str, desk_app, k: int, _run, history: list[str]) -> None:
     """Answer one typed line: a command, else a question (as of today, as a Discord message is
-    as of its day). `_run(coroutine)` runs a call of the application service to its end."""
+    as of its day). `_run(coroutine)` runs a call of the application service to its end.
+
+    The chat is one conversation, as a Discord thread is: `history` holds its earlier questions,
+    so that a follow-up ("and when did they reopen?") is read with them; /new empties it."""
     from .app import parse_day, summary_kind
 
     today = dt.date.today()
     command = chat_command(line)
-    if command is None:
-        print_answer(_run(desk_app.ask(line, as_of=today, k=k, via="chat")).answer)
+    if command is None or command[0] == "ask":
+        question = line if command is None else command[1].get("question", command[2])
+        print_answer(_run(desk_app.ask(question, as_of=today, history=list(history), k=k, via="chat")).answer)
+        history.append(question)
         return
     name, options, rest = command
-    if name == "help":
+    if name == "new":
+        history.clear()
+        out.print("A new conversation: the next question is read on its own.")
+    elif name == "help":
         out.print(escape(CHAT_HELP))
     elif name == "sources":
         print_sources(_run(desk_app.sources()))
-    elif name == "ask":
-        print_answer(_run(desk_app.ask(options.get("question", rest), as_of=today, k=k, via="chat")).answer)
     elif name == "summary":
         article, topic, since, until = (options.get(key) for key in ("article", "topic", "since", "until"))
         kind = summary_kind(article, topic, since, until)
@@ -427,6 +435,7 @@ def chat(ctx: typer.Context, k: K = ASK_PASSAGES) -> None:
     interactive = sys.stdin.isatty()
     if interactive:
         out.print("Newsdesk — ask about the indexed news. Type /help for the commands, 'quit' to leave.")
+    history: list[str] = []  # the conversation's questions so far
     with asyncio.Runner() as runner:  # one event loop for the whole chat
         try:
             while True:
@@ -444,7 +453,7 @@ def chat(ctx: typer.Context, k: K = ASK_PASSAGES) -> None:
                 if not interactive:
                     out.print(f"[bold]? {escape(line)}[/]")
                 try:
-                    _chat_line(line, desk_app, k, runner.run)
+                    _chat_line(line, desk_app, k, runner.run, history)
                 except NewsdeskError as exc:
                     err.print(f"[yellow]{escape(str(exc))}[/]")
                 out.print()

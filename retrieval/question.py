@@ -7,6 +7,7 @@ a `Question`, which later checks pass through unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .errors import QuestionError
@@ -45,3 +46,20 @@ def question_key(question: str) -> str:
 def in_context(question: str, history: Sequence[str]) -> str:
     """What retrieval reads for a follow-up: the thread's earlier questions, then this one."""
     return " ".join([*history, question])
+
+
+# A question that points back ("what did he say?", "when did that happen?", "and the
+# ports?") or says too little to stand alone ("why?", "how so?").
+_POINTS_BACK = re.compile(r"^\W*(?:and|but|so|also|what about|how about)\b|\b(?:he|she|him|his|her|hers|they|them"
+                          r"|their|theirs|it|its|that|this|those|these|there|then)\b", re.IGNORECASE)
+_QUESTION_WORDS = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how|did|does|do|is|are|was|were|so"
+                             r"|else|about|exactly|again)\b", re.IGNORECASE)
+
+
+def reads_as_follow_up(question: str) -> bool:
+    """Whether `question` leans on the questions before it in its thread.
+
+    A thread's earlier questions help a follow-up find its story, but they drown a question that
+    stands on its own: "Which crossings closed?" asked after "Who did Biden speak with?" was
+    refused when read with it, and answered when read alone."""
+    return bool(_POINTS_BACK.search(question)) or not any(ch.isalnum() for ch in _QUESTION_WORDS.sub(" ", question))

@@ -34,7 +34,7 @@ from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .ingest import iter_articles
 from .lexical_copy import LexicalCopy
 from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
-from .question import check_question, in_context
+from .question import check_question, in_context, reads_as_follow_up
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
@@ -188,12 +188,25 @@ class Newsdesk:
         # Only the new question is checked for length, so a long thread never makes a
         # follow-up "too long".
         earlier = list(history or [])[-self.history:] if self.history else []
+        # A follow-up is read with its thread first, a question that stands alone on its own
+        # first; when that reading finds no answer, the other one is tried.
+        readings = [earlier, []] if reads_as_follow_up(question) else [[], earlier]
+        first = None
+        for context in readings if earlier else [[]]:
+            answer = self._answer(question, context, k=k, as_of=as_of, on_text=on_text)
+            if not answer.abstained:
+                return self._with_copies(answer)
+            first = first or answer
+        return first
+
+    def _answer(self, question: str, earlier: list[str], *, k: int, as_of: dt.date | None,
+                on_text: Callable[[str], None] | None) -> Answer:
+        """The answer to `question` read with the thread's `earlier` questions."""
         context = in_context(question, earlier)
         hints = self.time_hints(context, as_of)
         passages = self._search(context, k=k, as_of=as_of, hints=hints)
-        answer = self.composer.compose(question, passages, history=earlier, as_of=as_of,
-                                       recent_since=hints.recent_since(), on_text=on_text)
-        return self._with_copies(answer)
+        return self.composer.compose(question, passages, history=earlier, as_of=as_of,
+                                     recent_since=hints.recent_since(), on_text=on_text)
 
     def _with_copies(self, answer: Answer) -> Answer:
         """Each citation names where else its story appeared ("also in: …")."""

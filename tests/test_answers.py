@@ -12,6 +12,7 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
                                ComposerOptions, answer_test, asks_amount, states_amount, states_time)
 from retrieval.errors import DateError, NotFoundError, QuestionError
+from retrieval.question import reads_as_follow_up
 
 from conftest import SEED_ID
 
@@ -125,9 +126,32 @@ def test_follow_up_uses_the_thread_history(seed_desk):
     assert not followed.abstained and "López Obrador" in followed.text
 
 
+@pytest.mark.parametrize("question, follows", [
+    ("and who spoke with him?", True),
+    ("when did that happen?", True),
+    ("what did they agree on?", True),
+    ("why?", True),
+    ("how so?", True),
+    ("What about Arizona?", True),
+    ("Which crossings closed?", False),
+    ("Who did Biden speak with?", False),
+    ("What is slowing bilateral trade?", False),
+])
+def test_follow_ups_are_told_from_questions_that_stand_alone(question, follows):
+    assert reads_as_follow_up(question) is follows
+
+
+def test_a_question_that_stands_alone_is_not_drowned_by_its_thread(seed_desk):
+    # Read with the thread's earlier question, this one was refused ("no sentence answers the
+    # question well enough"); alone, it is answered.
+    answer = seed_desk.ask("Which crossings closed?", history=["Who did Biden speak with?"])
+    assert not answer.abstained and "Lukeville" in answer.text
+    assert answer.text == seed_desk.ask("Which crossings closed?").text
+
+
 def test_a_long_thread_never_makes_a_follow_up_too_long(seed_desk):
     earlier = ["Which crossings closed at the border in Texas and Arizona? " * 7] * 2  # ~420 characters each
-    answer = seed_desk.ask("Which crossings closed?", history=earlier)
+    answer = seed_desk.ask("and which crossings closed?", history=earlier)  # "and …": read with the thread
     assert not answer.abstained and "Lukeville" in answer.text
 
 

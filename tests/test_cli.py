@@ -108,6 +108,17 @@ def test_chat_reads_piped_questions(data_dir):
     assert result.stdout.count("? ") == 1 and "San Ysidro" in result.stdout and "never asked" not in result.stdout
 
 
+def test_chat_is_one_conversation_until_new(data_dir):
+    lines = ["What did Biden and Mexico's president agree?", "and who spoke with him?", "/new", "and who spoke with him?"]
+    result = runner.invoke(app, ["--data-dir", str(data_dir), "chat"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    first, second = result.stdout.split("A new conversation: the next question is read on its own.")
+    # The follow-up is read with the question before it, as in a Discord thread; after /new
+    # it stands alone, and alone it names nobody (test_follow_up_uses_the_thread_history).
+    assert "López Obrador" in first.split("? and who spoke with him?")[1]
+    assert "I couldn't find that in the indexed articles." in second
+
+
 def test_chat_understands_the_discord_commands_typed_as_lines(data_dir):
     lines = ["help", "/help", "/summary topic: border crossings", "/summary since: 2023-12-01 until: 2023-12-31",
              "/sources", "summary", "/bogus"]

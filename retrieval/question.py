@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from .errors import QuestionError
+from .lexical import terms
 
 MAX_QUESTION_CHARS = 500
 
@@ -50,10 +51,14 @@ def in_context(question: str, history: Sequence[str]) -> str:
 
 # A question that points back ("what did he say?", "when did that happen?", "and the
 # ports?") or says too little to stand alone ("why?", "how so?").
-_POINTS_BACK = re.compile(r"^\W*(?:and|but|so|also|what about|how about)\b|\b(?:he|she|him|his|her|hers|they|them"
-                          r"|their|theirs|it|its|that|this|those|these|there|then)\b", re.IGNORECASE)
-_QUESTION_WORDS = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how|did|does|do|is|are|was|were|so"
-                             r"|else|about|exactly|again)\b", re.IGNORECASE)
+_STARTS_FROM_BEFORE = re.compile(r"^\W*(?:and|but|so|also|what about|how about)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(?:he|she|him|his|her|hers|they|them|their|theirs|it|its|that|this|those|these|there"
+                          r"|then)\b", re.IGNORECASE)
+_QUESTION_WORDS = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how|many|much|did|does|do|is|are|was"
+                             r"|were|so|else|about|exactly|again)\b", re.IGNORECASE)
+# With more words of its own than this, a question that says "they" or "that" stands alone
+# ("where did they find owami davies", "who bought that record mickey mantle card").
+FOLLOW_UP_MAX_WORDS = 2
 
 
 def reads_as_follow_up(question: str) -> bool:
@@ -62,4 +67,7 @@ def reads_as_follow_up(question: str) -> bool:
     A thread's earlier questions help a follow-up find its story, but they drown a question that
     stands on its own: "Which crossings closed?" asked after "Who did Biden speak with?" was
     refused when read with it, and answered when read alone."""
-    return bool(_POINTS_BACK.search(question)) or not any(ch.isalnum() for ch in _QUESTION_WORDS.sub(" ", question))
+    own = terms(_POINTS_BACK.sub(" ", _QUESTION_WORDS.sub(" ", question)))
+    if _STARTS_FROM_BEFORE.search(question) or not own:
+        return True
+    return bool(_POINTS_BACK.search(question)) and len(own) <= FOLLOW_UP_MAX_WORDS

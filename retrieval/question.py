@@ -71,3 +71,30 @@ def reads_as_follow_up(question: str) -> bool:
     if _STARTS_FROM_BEFORE.search(question) or not own:
         return True
     return bool(_POINTS_BACK.search(question)) and len(own) <= FOLLOW_UP_MAX_WORDS
+
+
+# "Tell me about the border", "what's going on with the strike?", "any news on Artemis?",
+# "border news": a request for an overview of a topic, not for one fact.
+_OVERVIEW = re.compile(
+    r"^\W*(?:(?:can you |could you |please )?tell me (?:more )?about|what do you know about|what can you tell me about"
+    r"|(?:give me )?(?:a |an )?(?:summary|overview|rundown|recap) (?:of|on)|summari[sz]e"
+    r"|what(?:'s|’s|s| is)? (?:happening|going on|new|the latest|the news|the story) (?:with|at|in|on|about)"
+    r"|what happened (?:at|with|in|on)|(?:any |the )?(?:latest )?(?:news|updates?) (?:on|about|from|regarding|with)"
+    r"|(?:what's|what’s|whats|what is) the latest on)\s+(?P<topic>.+?)\W*$"
+    r"|^\W*(?P<bare>[\w'’ -]+?) (?:news|updates?)\W*$", re.IGNORECASE)
+
+
+_NO_TOPIC = frozenset({"any", "good", "bad", "big", "breaking", "latest", "the", "more", "some", "other", "local",
+                       "fake", "the latest", "any other"})
+
+
+def overview_topic(question: str) -> str | None:
+    """The topic a question asks for an overview of ("the border" in "what's going on at the
+    border?"), or None for a question after a fact."""
+    match = _OVERVIEW.search(question)
+    if match is None:
+        return None
+    topic = (match.group("topic") or match.group("bare")).strip()
+    if match.group("bare") and (len(topic.split()) > 4 or _QUESTION_WORDS.search(topic)):
+        return None  # "who beat Serena after her retirement news": a question about a fact
+    return None if topic.lower() in _NO_TOPIC else topic

@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 
 from . import summaries
 from .answer_model import AnswerModel
-from .answers import Composer, ComposerOptions
+from .answers import ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer, ComposerOptions
 from .chunking import Chunker
 from .composer import AnswerComposer
 from .config import ASK_HISTORY, ASK_PASSAGES, RetrievalSettings
@@ -34,7 +34,7 @@ from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .ingest import iter_articles
 from .lexical_copy import LexicalCopy
 from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
-from .question import check_question, in_context, reads_as_follow_up
+from .question import check_question, in_context, overview_topic, reads_as_follow_up
 from .search import SearchOptions, Searcher, TimeHints
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
@@ -192,14 +192,25 @@ class Newsdesk:
         # that stands alone is read alone. Natural-dev's questions, each asked after one about
         # another story, were right 0.258 of the time when read with it, 0.767 alone
         # (bench/RESULTS.md, "Questions in a thread").
-        readings = [earlier, []] if earlier and reads_as_follow_up(question) else [[]]
-        first = None
-        for context in readings:
-            answer = self._answer(question, context, k=k, as_of=as_of, on_text=on_text)
-            if not answer.abstained:
-                return self._with_copies(answer)
-            first = first or answer
-        return first
+        follow_up = bool(earlier) and reads_as_follow_up(question)
+        answer = self._answer(question, earlier if follow_up else [], k=k, as_of=as_of, on_text=on_text)
+        if follow_up and answer.abstained:
+            alone = self._answer(question, [], k=k, as_of=as_of, on_text=on_text)
+            answer = answer if alone.abstained else alone
+        topic = overview_topic(question)
+        if topic is not None and answer.abstained_because not in (ABSTAIN_OFF_TOPIC, ABSTAIN_STALE):
+            # "Tell me about the border" asks for no one fact, so no one sentence answers it
+            # well enough; the archive is close to it, so it gets the topic's key sentences.
+            answer = self._overview(question, in_context(topic, earlier) if follow_up else topic, answer, as_of)
+        return self._with_copies(answer)
+
+    def _overview(self, question: str, topic: str, answer: Answer, as_of: dt.date | None) -> Answer:
+        summary = self.summarize_topic(topic, as_of=as_of)
+        if not summary.citations:
+            return answer
+        return Answer(question=question, text=summary.text, abstained=False, citations=summary.citations,
+                      passages=answer.passages, note=f"The key sentences on “{topic}”: the question asks for no one fact.",
+                      similarity=answer.similarity)
 
     def _answer(self, question: str, earlier: list[str], *, k: int, as_of: dt.date | None,
                 on_text: Callable[[str], None] | None) -> Answer:

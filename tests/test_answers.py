@@ -12,7 +12,7 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
                                ComposerOptions, answer_test, asks_amount, states_amount, states_time)
 from retrieval.errors import DateError, NotFoundError, QuestionError
-from retrieval.question import reads_as_follow_up
+from retrieval.question import overview_topic, reads_as_follow_up
 
 from conftest import SEED_ID
 
@@ -139,6 +139,39 @@ def test_follow_up_uses_the_thread_history(seed_desk):
 ])
 def test_follow_ups_are_told_from_questions_that_stand_alone(question, follows):
     assert reads_as_follow_up(question) is follows
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("tell me about the border", "the border"),
+    ("whats going on with the border crisis?", "the border crisis"),
+    ("What happened at the border?", "the border"),
+    ("any news on the port strike?", "the port strike"),
+    ("Artemis updates", "Artemis"),
+    ("summarize the migrant crisis", "the migrant crisis"),
+    # Questions after a fact.
+    ("What happened to the man of the hole?", None),
+    ("Which crossings closed?", None),
+    ("who beat serena williams at the canadian open after her retirement news", None),
+    ("good news?", None),
+])
+def test_requests_for_an_overview_are_told_from_questions_after_a_fact(question, topic):
+    assert overview_topic(question) == topic
+
+
+def test_a_request_for_an_overview_gets_the_topics_key_sentences(seed_desk):
+    # No one sentence answers "tell me about the border" well enough; the article is about it.
+    answer = seed_desk.ask("tell me about the border")
+    assert not answer.abstained
+    assert answer.note == "The key sentences on “the border”: the question asks for no one fact."
+    assert answer.text.startswith("- 2023-12-21: Tens of thousands of migrants have crossed the border in Texas in")
+    assert len(answer.text.splitlines()) == 2  # a topic overview quotes at most two sentences an article
+    assert [c.doc_id for c in answer.citations] == [SEED_ID]
+    assert_well_cited(answer.text, answer.citations, seed_desk)
+
+
+def test_an_overview_of_a_topic_the_archive_does_not_cover_is_refused(seed_desk):
+    answer = seed_desk.ask("tell me about the World Cup")
+    assert answer.abstained and answer.abstained_because == ABSTAIN_OFF_TOPIC and answer.citations == []
 
 
 def test_a_question_that_stands_alone_is_not_drowned_by_its_thread(seed_desk):

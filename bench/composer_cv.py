@@ -34,7 +34,7 @@ from bench.console import err, out
 from bench.dataset import DEFAULT_DATASET, load_questions
 from bench.metrics import exact_option
 from bench.natural import holds, load_natural
-from retrieval.answers import Composer, ComposerOptions
+from retrieval.answers import Composer
 from retrieval.config import ASK_PASSAGES
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -107,7 +107,7 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
     settings = tune.grid(grid)
 
     def compose_all(update: dict) -> np.ndarray:
-        options = dataclasses.replace(ComposerOptions(), **update)
+        options = dataclasses.replace(desk.composer.options, **update)  # the shipped model's calibration
         return outcomes(Composer(desk.embeddings, options, idf=desk.lexical.idf, answer_model=scorer), found)
 
     with err.status("composing") as status:

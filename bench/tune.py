@@ -24,7 +24,7 @@ from bench.dataset import DEFAULT_DATASET, QUICK_WEEKS, load_article_records, lo
 from bench.index_cache import CACHE_DIR, bench_settings, cache_key
 from bench.metrics import distinct, exact_option, gold_rank, retrieval_figures
 from bench.passes import SEARCH_K
-from retrieval.answers import Composer, ComposerOptions
+from retrieval.answers import Composer
 from retrieval.config import RetrievalSettings
 from retrieval.search import SearchOptions, Searcher
 
@@ -118,7 +118,7 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
         for compose_update in grid(compose) if compose else [None]:
             a = {"exact": float("nan"), "cited": float("nan")}
             if compose_update is not None:
-                composer = Composer(embeddings, dataclasses.replace(ComposerOptions(), **compose_update),
+                composer = Composer(embeddings, dataclasses.replace(desk.composer.options, **compose_update),
                                     idf=desk.lexical.idf, answer_model=answer_model)
                 a = answer_row(desk.with_parts(composer=composer), questions)
             table.add_row(str(search_update), str(compose_update or ""), f"{r['hit@1']:.3f}", f"{r['hit@5']:.3f}",

@@ -9,6 +9,7 @@ word overlap and cosine similarity cannot. Runs on onnxruntime and tokenizers: n
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 from .errors import NewsdeskError
 
 PACKAGED = Path(__file__).resolve().parent / "answer_model"
+CALIBRATION = "calibration.json"  # the thresholds chosen for these weights, beside them
 MAX_TOKENS = 128  # question + sentence; a news sentence is rarely longer, and the tail rarely holds the answer
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
@@ -58,6 +60,19 @@ class AnswerModel:
                 self._tokenizer = tokenizer
                 self._session = onnxruntime.InferenceSession(str(model), options,
                                                              providers=["CPUExecutionProvider"])
+
+    @property
+    def min_probability(self) -> float:
+        """The probability below which no sentence reads as an answer, chosen for these
+        weights (`calibration.json`); 0, the refusal off, when none was chosen."""
+        path = self.folder / CALIBRATION
+        if not path.exists():
+            return 0.0
+        try:
+            return float(json.loads(path.read_text(encoding="utf-8"))["min_answer_probability"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NewsdeskError(f"{path} is not a valid calibration file ({exc}): reinstall newsdesk, or "
+                                "write it as training/README.md says") from exc
 
     def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """One logit per sentence: above 0 means more likely than not to state the answer."""

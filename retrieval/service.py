@@ -307,7 +307,10 @@ def build_newsdesk(settings: RetrievalSettings, *, embeddings: Embeddings | None
             else FileWriterLock(settings.data_dir / "index.lock"))
     lexical = LexicalCopy.beside(store, settings.data_dir, clock=clock)
     # Rare words shared with the question count more; the BM25 copy knows which are rare.
-    composer: AnswerComposer = Composer(embeddings, composer_options, idf=lexical.idf, answer_model=AnswerModel())
+    answer_model = AnswerModel()
+    if composer_options is None:
+        composer_options = ComposerOptions(min_answer_probability=answer_model.min_probability)
+    composer: AnswerComposer = Composer(embeddings, composer_options, idf=lexical.idf, answer_model=answer_model)
     if settings.llm_provider != "none":
         # Optional LLM answers: they wrap the offline composer, which stays the fallback.
         # Imported here: without an LLM, its client libraries are never loaded.

@@ -11,7 +11,8 @@ import pytest
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
                                ComposerOptions, answer_test, asks_amount, states_amount, states_time)
-from retrieval.errors import DateError, NotFoundError, QuestionError
+from retrieval.answer_model import AnswerModel
+from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.question import overview_topic, reads_as_follow_up
 
 from conftest import SEED_ID
@@ -352,6 +353,16 @@ class ReadsAs:
 
     def logits(self, question, sentences):
         return np.full(len(sentences), self.logit)
+
+
+def test_the_probability_rule_is_the_shipped_models_own(seed_desk, tmp_path):
+    # The threshold belongs to the weights (calibration.json beside them), not to the composer.
+    assert AnswerModel().min_probability == 0.1
+    assert seed_desk.composer.options.min_answer_probability == 0.1
+    assert AnswerModel(tmp_path).min_probability == 0.0  # a model without one: the rule off
+    (tmp_path / "calibration.json").write_text('{"min_answer_probability": "high"}', encoding="utf-8")
+    with pytest.raises(NewsdeskError, match=f"{re.escape(str(tmp_path / 'calibration.json'))} is not a valid"):
+        AnswerModel(tmp_path).min_probability
 
 
 @pytest.mark.parametrize("logit, abstains", [(-3.0, True), (-2.0, False)])  # p = 0.047 and 0.119

@@ -88,7 +88,7 @@ def test_the_same_answers_and_citations_through_both_paths(seed_desk, onnx_desk)
     # mixed: the torch-built index asked through ONNX.
     onnx = onnx_of(onnx_desk)
     mixed = seed_desk.with_parts(embeddings=onnx, searcher=Searcher(seed_desk.store, onnx, seed_desk.lexical.current),
-                                 composer=Composer(onnx, idf=seed_desk.lexical.idf,
+                                 composer=Composer(onnx, seed_desk.composer.options, idf=seed_desk.lexical.idf,
                                                    answer_model=seed_desk.composer.answer_model))
     outcomes = [[outcome(desk.ask(q, as_of=as_of)) for q, as_of in ASKED] for desk in (seed_desk, onnx_desk, mixed)]
     assert outcomes[0] == outcomes[1] == outcomes[2]

@@ -41,7 +41,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
 from bench.natural import holds  # the natural set's scoring rule: every answer group present
-from retrieval.answer_model import MAX_TOKENS, AnswerModel
+from retrieval.answer_model import CALIBRATION, MAX_TOKENS, AnswerModel
 from retrieval.embeddings import resolve_model_path
 from retrieval.lexical import terms
 from retrieval.sentences import sentence_spans
@@ -198,6 +198,9 @@ def main() -> None:
     print(f"natural-dev top-1 answer sentence of the gold article, int8 ONNX: "
           f"{top1_holds(onnx_model.logits, dev, articles):.3f}")
     print(f"trained in {time.perf_counter() - started:.0f} s; wrote {args.out}")
+    print("The model's probability rule is off until its threshold is chosen for these weights: "
+          "python -m bench.composer_cv --grid 'min_answer_probability=0,0.05,0.1,0.15', "
+          f"then set it in {args.out / CALIBRATION}")
 
 
 def export(model: PairScorer, tokenizer, base: Path, out: Path) -> None:
@@ -214,6 +217,13 @@ def export(model: PairScorer, tokenizer, base: Path, out: Path) -> None:
     quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8)
     fp32.unlink()
     shutil.copy(base / "tokenizer.json", out / "tokenizer.json")
+    # Another model's threshold would be wrong for these weights (a second seed's probabilities
+    # ran lower, and 0.1 refused 0.275 of natural-dev's answerable questions): off until chosen.
+    (out / CALIBRATION).write_text(json.dumps({
+        "min_answer_probability": 0.0,
+        "chosen_by": "not chosen yet for these weights: python -m bench.composer_cv "
+                     "--grid 'min_answer_probability=0,0.05,0.1,0.15'",
+    }, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

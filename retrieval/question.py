@@ -80,7 +80,7 @@ _OVERVIEW = re.compile(
     r"|(?:give me )?(?:a |an )?(?:summary|overview|rundown|recap) (?:of|on)|summari[sz]e"
     r"|what(?:'s|’s|s| is)? (?:happening|going on|new|the latest|the news|the story) (?:with|at|in|on|about)"
     r"|what happened (?:at|with|in|on)|(?:any |the )?(?:latest )?(?:news|updates?) (?:on|about|from|regarding|with)"
-    r"|(?:what's|what’s|whats|what is) the latest on)\s+(?P<topic>.+?)\W*$"
+    r")\s+(?P<topic>.+?)\W*$"
     r"|^\W*(?P<bare>[\w'’ -]+?) (?:news|updates?)\W*$", re.IGNORECASE)
 
 

@@ -53,6 +53,10 @@ def summarize_topic(topic: str, passages: Sequence[Passage], embeddings: Embeddi
     ranked = rank_sentences(topic, passages, embeddings, options, idf)
     chosen, per_article = [], Counter()
     for cand in ranked:
+        if cand.score < options.relative_cutoff * ranked[0].score:
+            # The tail of a search is often about something else that shares a word ("the rail
+            # strike" brought a 1997 steel strike; "the Eurovision scandal", a bank's scandal).
+            break
         if per_article[cand.passage.doc_id] >= 2:
             continue  # a topic summary draws on several articles when it can
         per_article[cand.passage.doc_id] += 1

@@ -10,12 +10,16 @@ import pytest
 
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
-                               ComposerOptions, answer_test, asks_amount, states_amount, states_time)
+                               ComposerOptions, answer_test, asks_amount, states_amount, states_time,
+                               uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
+from retrieval.lexical import terms
+from retrieval.models import Passage
 from retrieval.question import overview_topic, reads_as_follow_up
+from retrieval.summaries import summarize_topic
 
-from conftest import SEED_ID
+from conftest import SEED_ID, HashEmbeddings
 
 TITLE = "Biden, Mexico president agree border crisis needs urgent enforcement"
 
@@ -230,6 +234,20 @@ def test_topic_summary_is_a_dated_cited_list(seed_desk):
     assert summary.kind == "topic" and summary.points
     assert all(p.startswith("2023-12-21: ") and p.endswith("[1]") for p in summary.points)
     assert_well_cited(summary.text, summary.citations, seed_desk)
+
+
+def test_a_topic_summary_leaves_out_what_merely_came_back_with_it():
+    def passage(doc, text):
+        return Passage(chunk_id=f"{doc}#0", doc_id=doc, text=text, score=1.0, title=doc.title(), source="Gazette",
+                       date="2024-05-06", url=f"https://example.org/{doc}", start=0, end=len(text), dense_similarity=0.5)
+
+    bridge = passage("bridge", "The Harbor Bridge reopened on Monday after repairs. Repairs to the Harbor Bridge replaced its cables.")
+    schools = passage("schools", "The school board voted on Tuesday to extend the school year by ten days.")
+    summary = summarize_topic("Harbor Bridge repairs", [bridge, schools], HashEmbeddings(512, terms), ComposerOptions(),
+                              uniform_idf)
+    assert [c.doc_id for c in summary.citations] == ["bridge"]
+    assert summary.points == ["2024-05-06: The Harbor Bridge reopened on Monday after repairs. [1]",
+                              "2024-05-06: Repairs to the Harbor Bridge replaced its cables. [1]"]
 
 
 def test_date_range_summary(seed_desk):

@@ -205,11 +205,11 @@ class Newsdesk:
         return self._with_copies(answer)
 
     def _overview(self, question: str, topic: str, answer: Answer, as_of: dt.date | None) -> Answer:
-        summary = self.summarize_topic(topic, as_of=as_of)
+        summary, passages = self._topic_summary(check_question(topic), as_of)
         if not summary.citations:
             return answer
         return Answer(question=question, text=summary.text, abstained=False, citations=summary.citations,
-                      passages=answer.passages, note=f"The key sentences on “{topic}”: the question asks for no one fact.",
+                      passages=passages, note=f"The key sentences on “{topic}”: the question asks for no one fact.",
                       similarity=answer.similarity)
 
     def _answer(self, question: str, earlier: list[str], *, k: int, as_of: dt.date | None,
@@ -238,10 +238,13 @@ class Newsdesk:
         return self._written(summaries.summarize_article(doc, chunks), lambda: summaries.article_passages(chunks))
 
     def summarize_topic(self, topic: str, *, as_of: dt.date | None = None) -> Summary:
-        topic = check_question(topic)
+        return self._topic_summary(check_question(topic), as_of)[0]
+
+    def _topic_summary(self, topic: str, as_of: dt.date | None) -> tuple[Summary, list[Passage]]:
+        """A topic's summary and the passages it was drawn from."""
         passages = self._search(topic, k=8, as_of=as_of)
         summary = summaries.summarize_topic(topic, passages, self.embeddings, self.composer.options, self.lexical.idf)
-        return self._written(summary, lambda: passages)
+        return self._written(summary, lambda: passages), passages
 
     def summarize_dates(self, since: dt.date, until: dt.date | None = None, *, as_of: dt.date | None = None) -> Summary:
         """The news from `since` to `until`, which defaults to the day it is asked as of

@@ -76,7 +76,7 @@ def reads_as_follow_up(question: str) -> bool:
 # "Tell me about the border", "what's going on with the strike?", "any news on Artemis?",
 # "border news": a request for an overview of a topic, not for one fact.
 _OVERVIEW = re.compile(
-    r"^\W*(?:(?:can you |could you |please )?tell me (?:more )?about|what do you know about|what can you tell me about"
+    r"^\W*(?:(?:and|but|so|also|ok|okay)\W+)?(?:(?:can you |could you |please )?tell me (?:more )?about|what do you know about|what can you tell me about"
     r"|(?:give me )?(?:a |an )?(?:summary|overview|rundown|recap) (?:of|on)|summari[sz]e"
     r"|what(?:'s|’s|s| is)? (?:happening|going on|new|the latest|the news|the story) (?:with|at|in|on|about)"
     r"|what happened (?:at|with|in|on)|(?:any |the )?(?:latest )?(?:news|updates?) (?:on|about|from|regarding|with)"
@@ -97,4 +97,4 @@ def overview_topic(question: str) -> str | None:
     topic = (match.group("topic") or match.group("bare")).strip()
     if match.group("bare") and (len(topic.split()) > 4 or _QUESTION_WORDS.search(topic)):
         return None  # "who beat Serena after her retirement news": a question about a fact
-    return None if topic.lower() in _NO_TOPIC else topic
+    return None if topic.lower() in _NO_TOPIC or not any(ch.isalnum() for ch in topic) else topic

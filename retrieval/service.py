@@ -199,13 +199,15 @@ class Newsdesk:
             answer = answer if alone.abstained else alone
         topic = overview_topic(question)
         if topic is not None and answer.abstained_because not in (ABSTAIN_OFF_TOPIC, ABSTAIN_STALE):
-            # "Tell me about the border" asks for no one fact, so no one sentence answers it
-            # well enough; the archive is close to it, so it gets the topic's key sentences.
+            # "Tell me about the border" asks for no one fact (no one sentence answers it well
+            # enough): when the archive is close to it, it gets the topic's key sentences.
             answer = self._overview(question, in_context(topic, earlier) if follow_up else topic, answer, as_of)
         return self._with_copies(answer)
 
     def _overview(self, question: str, topic: str, answer: Answer, as_of: dt.date | None) -> Answer:
-        summary, passages = self._topic_summary(check_question(topic), as_of)
+        # The topic is part of a checked question, or read with its thread's checked questions
+        # (which together may be longer than one question may be).
+        summary, passages = self._topic_summary(topic, as_of)
         if not summary.citations:
             return answer
         return Answer(question=question, text=summary.text, abstained=False, citations=summary.citations,

@@ -158,6 +158,7 @@ def test_follow_ups_are_told_from_questions_that_stand_alone(question, follows):
     ("Which crossings closed?", None),
     ("who beat serena williams at the canadian open after her retirement news", None),
     ("good news?", None),
+    ("tell me about ???", None),
 ])
 def test_requests_for_an_overview_are_told_from_questions_after_a_fact(question, topic):
     assert overview_topic(question) == topic
@@ -172,6 +173,15 @@ def test_a_request_for_an_overview_gets_the_topics_key_sentences(seed_desk):
     assert len(answer.text.splitlines()) == 2  # a topic overview quotes at most two sentences an article
     assert [c.doc_id for c in answer.citations] == [SEED_ID]
     assert_well_cited(answer.text, answer.citations, seed_desk)
+
+
+def test_an_overview_asked_as_a_follow_up_is_of_the_threads_topic(seed_desk):
+    # "and any news on the crossings?" is read with the thread, whose questions together are
+    # longer than one question may be.
+    earlier = ["Which crossings at the border in Texas and Arizona closed, and why? " * 6] * 2  # ~420 characters each
+    answer = seed_desk.ask("and any news on the crossings?", history=earlier)
+    assert not answer.abstained and answer.note.startswith("The key sentences on “Which crossings at the border")
+    assert [c.doc_id for c in answer.citations] == [SEED_ID]
 
 
 def test_an_overview_of_a_topic_the_archive_does_not_cover_is_refused(seed_desk):

@@ -22,36 +22,27 @@ import typer
 
 from bench import tune
 from bench.console import err, out
-from bench.natural import NaturalQuestion, holds, load_natural
+from bench.natural import load_natural, natural_figures, outcome_of
 from retrieval.question import reads_as_follow_up
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-
-def figures(questions: list[NaturalQuestion], answers: list) -> dict[str, float]:
-    answerable = [(q, a) for q, a in zip(questions, answers) if q.answerable]
-    unanswerable = [a for q, a in zip(questions, answers) if not q.answerable]
-    return {
-        "correct": sum(not a.abstained and holds(a.text, q.must_include) for q, a in answerable) / len(answerable),
-        "wrongly_abstains": sum(a.abstained for _, a in answerable) / len(answerable),
-        "abstains_on_unanswerable": sum(a.abstained for a in unanswerable) / len(unanswerable),
-    }
 
 
 @app.command()
 def main(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     _, desk = tune.cached_desk(False)
     questions = load_natural()
+    considered = desk.composer.options.passages_considered
     alone, threaded = [], []
     with err.status("asking") as status:
         for n, q in enumerate(questions):
             status.update(f"natural questions {n + 1}/{len(questions)}")
             earlier = questions[(n + len(questions) // 2) % len(questions)]
-            alone.append(desk.ask(q.text, as_of=q.as_of))
-            threaded.append(desk.ask(q.text, as_of=q.as_of, history=[earlier.text]))
+            alone.append(outcome_of(q, desk.ask(q.text, as_of=q.as_of), 0.0, considered))
+            threaded.append(outcome_of(q, desk.ask(q.text, as_of=q.as_of, history=[earlier.text]), 0.0, considered))
     report = {"questions": len(questions), "read_as_follow_ups": sum(reads_as_follow_up(q.text) for q in questions),
-              "alone": figures(questions, alone), "in_a_thread": figures(questions, threaded),
-              "answers_differ": sum(a.text != t.text for a, t in zip(alone, threaded))}
+              "alone": natural_figures(alone), "in_a_thread": natural_figures(threaded),
+              "answers_differ": sum(a.answer != t.answer for a, t in zip(alone, threaded))}
     if as_json:
         print(json.dumps(report, indent=2))
         return
@@ -60,7 +51,7 @@ def main(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for name in ("alone", "in_a_thread"):
         r = report[name]
         out.print(f"{name:>12}: correct {r['correct']:.3f}, wrongly abstains {r['wrongly_abstains']:.3f}, "
-                  f"abstains on the unanswerable {r['abstains_on_unanswerable']:.3f}")
+                  f"abstains on the unanswerable {r['abstains_unanswerable']:.3f}")
 
 
 if __name__ == "__main__":

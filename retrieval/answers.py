@@ -184,8 +184,13 @@ def asks_amount(question: str) -> bool:
 
 def states_amount(question: str, text: str) -> bool:
     """Whether `text` holds a sum of money that `question` does not already hold."""
+    return _states_new(_AMOUNT, question, text)
+
+
+def _states_new(pattern: re.Pattern, question: str, text: str) -> bool:
+    """Whether `text` holds a match of `pattern` that `question` does not already hold."""
     asked = question.lower()
-    return any(a.lower() not in asked for a in _AMOUNT.findall(text))
+    return any(found.lower() not in asked for found in pattern.findall(text))
 
 
 def asks_time(question: str) -> bool:
@@ -194,8 +199,7 @@ def asks_time(question: str) -> bool:
 
 def states_time(question: str, text: str) -> bool:
     """Whether `text` holds a date or time that `question` does not already hold."""
-    asked = question.lower()
-    return any(t.lower() not in asked for t in _TIME.findall(text))
+    return _states_new(_TIME, question, text)
 
 
 def asks_quantity(question: str) -> bool:
@@ -204,8 +208,7 @@ def asks_quantity(question: str) -> bool:
 
 def states_number(question: str, sentence: str) -> bool:
     """Whether `sentence` holds a number that `question` does not already hold."""
-    asked = question.lower()
-    return any(n.lower() not in asked for n in _NUMBER.findall(sentence))
+    return _states_new(_NUMBER, question, sentence)
 
 
 def answer_test(question: str) -> Callable[[str], bool]:

@@ -27,7 +27,7 @@ from langchain_core.embeddings import Embeddings
 from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage, Summary
-from .question import in_context
+from .question import in_context, introduction_subject
 from .sentences import sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
@@ -258,6 +258,27 @@ def excerpt_sentences(excerpt: str, passages: Sequence[Passage], min_chars: int)
     return []
 
 
+def _printed_as_name(text: str) -> bool:
+    words = text.split()
+    return words[0][:1].isupper() and words[-1][:1].isupper()
+
+
+def introduction(subject: str, passages: Sequence[Passage], min_chars: int) -> list[Candidate]:
+    """The sentence that introduces `subject` ("John Kirby") in the first article whose passages
+    print it as a name: its earliest mention among them. News style introduces a person or a
+    body at first mention ("John Kirby, spokesman for the White House National Security
+    Council"; "a nonprofit called Space for Humanity"), and later calls them "Kirby"."""
+    pattern = re.compile(rf"(?<!\w){re.escape(subject)}(?!\w)", re.IGNORECASE)
+    named = next((p.doc_id for p in passages
+                  if any(_printed_as_name(m.group()) for m in pattern.finditer(p.text))), None)
+    if named is None:
+        return []
+    mentions = [Candidate(p, p.start + start, p.start + end, p.text[start:end], 1.0, 1.0)
+                for p in passages if p.doc_id == named for start, end in sentence_spans(p.text)
+                if end - start >= min_chars and pattern.search(p.text[start:end])]
+    return [min(mentions, key=lambda c: c.start)] if mentions else []
+
+
 def closest(passages: Sequence[Passage]) -> float:
     """The best cosine similarity to the question among `passages`: the first abstention signal."""
     return max((p.dense_similarity or 0.0 for p in passages), default=0.0)
@@ -388,6 +409,14 @@ class Composer:
         quoted = excerpt_sentences(excerpt, passages, opts.min_sentence_chars) if excerpt else []
         if quoted:
             marked, citations = cite(quoted[: opts.max_sentences])
+            return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
+                          passages=list(passages), evidence=1.0)
+        subject = introduction_subject(question)
+        introduced = introduction(subject, passages, opts.min_sentence_chars) if subject else []
+        if introduced:
+            # "Who is John Kirby?" shares only a name with its answer, so no closeness measure
+            # finds it; the archive printing that name is the evidence.
+            marked, citations = cite(introduced)
             return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
                           passages=list(passages), evidence=1.0)
         considered = list(passages[: opts.passages_considered])

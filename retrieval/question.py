@@ -98,3 +98,30 @@ def overview_topic(question: str) -> str | None:
     if match.group("bare") and (len(topic.split()) > 4 or _QUESTION_WORDS.search(topic)):
         return None  # "who beat Serena after her retirement news": a question about a fact
     return None if topic.lower() in _NO_TOPIC or not any(ch.isalnum() for ch in topic) else topic
+
+
+# "Who is John Kirby?", "who's Liz Sherwood Randall", "what is Space for Humanity?": a request to
+# introduce someone or something the archive names. Its subject starts with no article or
+# pronoun ("who is the NASA administrator" asks for a name, not an introduction).
+_INTRODUCTION = re.compile(r"^\W*(?:who|what)(?:'s|’s|s| is| was| are| were)\s+(?P<subject>[^?!.,;:]+?)\W*$",
+                           re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:the|a|an|this|that|these|those|his|her|its|their|our|my|your|it|he|she|they|going"
+                         r"|happening|new|next|up|in|on|at|with|about|behind|after|before|so)\b", re.IGNORECASE)
+# "nasa's launch director", "hosting the VMAs": a description of whom to name, not a name
+_DESCRIBED = re.compile(r"['’]s\b|^\w+ing (?:the|a|an|to|for|on|in|at|with|this|that|his|her|their)\b",
+                        re.IGNORECASE)
+INTRODUCTION_MAX_WORDS = 5
+
+
+def introduction_subject(question: str) -> str | None:
+    """Who or what a "who is X?" question asks to have introduced ("John Kirby"), or None. Whether
+    X is a name is left to the archive: it must print it as one (see answers.introduction)."""
+    match = _INTRODUCTION.search(question)
+    if match is None:
+        return None
+    subject = match.group("subject").strip()
+    if (_NOT_A_NAME.search(subject) or _DESCRIBED.search(subject)
+            or len(subject.split()) > INTRODUCTION_MAX_WORDS):
+        return None
+    return subject
+

@@ -28,7 +28,7 @@ from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage, Summary
 from .question import in_context, introduction_subject
-from .sentences import sentence_spans
+from .sentences import is_page_furniture, sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 # Why a composer abstained (Answer.abstained_because).
@@ -117,14 +117,15 @@ class Candidate:
 
 
 def candidate_sentences(passages: Sequence[Passage], min_chars: int) -> list[tuple[Passage, int, int, str]]:
-    """Each distinct sentence of the passages once, with article offsets, in passage order."""
+    """Each distinct sentence of the passages once, with article offsets, in passage order
+    (page furniture left out)."""
     seen: set[tuple[str, int]] = set()
     found = []
     for passage in passages:
         for start, end in sentence_spans(passage.text):
             text = passage.text[start:end]
             key = (passage.doc_id, passage.start + start)
-            if len(text) < min_chars or key in seen:
+            if len(text) < min_chars or key in seen or is_page_furniture(text):
                 continue
             seen.add(key)
             found.append((passage, passage.start + start, passage.start + end, text))
@@ -273,9 +274,8 @@ def introduction(subject: str, passages: Sequence[Passage], min_chars: int) -> l
                   if any(_printed_as_name(m.group()) for m in pattern.finditer(p.text))), None)
     if named is None:
         return []
-    mentions = [Candidate(p, p.start + start, p.start + end, p.text[start:end], 1.0, 1.0)
-                for p in passages if p.doc_id == named for start, end in sentence_spans(p.text)
-                if end - start >= min_chars and pattern.search(p.text[start:end])]
+    mentions = [Candidate(p, start, end, text, 1.0, 1.0) for p, start, end, text in candidate_sentences(
+        [p for p in passages if p.doc_id == named], min_chars) if pattern.search(text)]
     return [min(mentions, key=lambda c: c.start)] if mentions else []
 
 

@@ -55,3 +55,17 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         stripped_start = start + (len(piece) - len(piece.lstrip()))
         spans.append((stripped_start + offset, start + len(piece.rstrip()) + offset))
     return spans
+
+
+# What a news site's page prints around the story and scraped article text keeps: gallery
+# captions ("Hide Caption 18 of 29 Photos: …"), video players ("JUST WATCHED … Replay More
+# Videos", "MUST WATCH … 03:26"), links and newsletter calls ("Read more here.", "Sign up for
+# …"). In the RealTimeQA dev articles, 3,441 of 246,789 sentences (1 in 72) are.
+_FURNITURE = re.compile(r"\bHide Caption \d+ of \d+|\bJUST WATCHED\b|\bMUST WATCH\b|\bReplay More Videos\b"
+                        r"|^(?:Read more|READ MORE|Click here|Sign up)\b")
+
+
+def is_page_furniture(sentence: str) -> bool:
+    """Whether `sentence` is the page around the story rather than the story: never an answer."""
+    return bool(_FURNITURE.search(sentence))
+

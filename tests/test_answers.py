@@ -10,13 +10,14 @@ import pytest
 
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
-                               ComposerOptions, answer_test, asks_amount, states_amount, states_time,
+                               ComposerOptions, answer_test, candidate_sentences, asks_amount, states_amount, states_time,
                                uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
 from retrieval.models import Passage
 from retrieval.question import introduction_subject, overview_topic, reads_as_follow_up
+from retrieval.sentences import is_page_furniture
 from retrieval.summaries import summarize_topic
 
 from conftest import SEED_ID, HashEmbeddings
@@ -293,6 +294,30 @@ def test_a_topic_summary_leaves_out_what_merely_came_back_with_it():
     assert [c.doc_id for c in summary.citations] == ["bridge"]
     assert summary.points == ["2024-05-06: The Harbor Bridge reopened on Monday after repairs. [1]",
                               "2024-05-06: Repairs to the Harbor Bridge replaced its cables. [1]"]
+
+
+@pytest.mark.parametrize("sentence, furniture", [
+    ("Hide Caption 18 of 29 Photos: Deadly flooding in western Europe A damaged road buckles.", True),
+    ("JUST WATCHED History of the lottery Replay More Videos ...", True),
+    ("MUST WATCH Hear the takeaways from the post-SOTU poll 03:26", True),
+    ("Sign up here for the ‘5 Things’ newsletter.", True),
+    ("Read more here.", True),
+    ("The flooding closed the road on Monday, and readers can sign up for alerts.", False),
+])
+def test_page_furniture_is_told_from_the_story(sentence, furniture):
+    assert is_page_furniture(sentence) is furniture
+
+
+def test_page_furniture_is_never_quoted():
+    # A gallery caption and a video player share the question's words ("flooding", "Altenahr").
+    text = ("Hide Caption 1 of 38 Photos: Deadly flooding in Altenahr Two brothers embrace after flooding in Altenahr. "
+            "JUST WATCHED Flooding in Altenahr Replay More Videos ... "
+            "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said.")
+    flood = Passage(chunk_id="flood#0", doc_id="flood", text=text, score=1.0, title="Floods", source="CNN",
+                    date="2021-07-19", url="https://example.org/flood", start=0, end=len(text), dense_similarity=0.6)
+    found = candidate_sentences([flood], ComposerOptions().min_sentence_chars)
+    assert [sentence for _, _, _, sentence in found] == [
+        "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said."]
 
 
 def test_date_range_summary(seed_desk):

@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -34,6 +35,7 @@ from bench.console import err, out
 from bench.dataset import DEFAULT_DATASET, load_questions
 from bench.metrics import exact_option
 from bench.natural import holds, load_natural
+from retrieval.answer_model import AnswerModel
 from retrieval.answers import Composer
 from retrieval.config import ASK_PASSAGES
 
@@ -100,14 +102,20 @@ def outcomes(composer: Composer, found: Sequence[Case]) -> np.ndarray:
 @app.command()
 def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest first)")] = GRID,
          folds: Annotated[int, typer.Option(help="folds of articles")] = 4,
+         answer_model: Annotated[Path | None, typer.Option(help="another answer model's folder (a "
+                                 "candidate from training/), instead of the shipped one")] = None,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     _, desk = tune.cached_desk(False, memoise=True)
-    scorer = MemoScorer(desk.composer.answer_model)
+    model = AnswerModel(answer_model) if answer_model else desk.composer.answer_model
+    base = desk.composer.options
+    if answer_model:  # a candidate is judged with its own calibration, as build_newsdesk would ship it
+        base = dataclasses.replace(base, min_answer_probability=model.min_probability)
+    scorer = MemoScorer(model)
     found = cases(desk, folds)
     settings = tune.grid(grid)
 
     def compose_all(update: dict) -> np.ndarray:
-        options = dataclasses.replace(desk.composer.options, **update)  # the shipped model's calibration
+        options = dataclasses.replace(base, **update)  # the model's own calibration
         return outcomes(Composer(desk.embeddings, options, idf=desk.lexical.idf, answer_model=scorer), found)
 
     with err.status("composing") as status:

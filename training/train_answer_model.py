@@ -134,6 +134,8 @@ def main() -> None:
                         help="negatives per unanswerable question: its most similar sentences")
     parser.add_argument("--head-lr-factor", type=float, default=1.0, help="the fresh head's learning rate, "
                         "as a multiple of --lr")
+    parser.add_argument("--decay", action="store_true", help="decay the learning rate linearly to 0 after the "
+                        "warm-up (default: hold it)")
     parser.add_argument("--extra-pairs", type=Path, help="more (question, sentence, label) pairs, a JSON list a line")
     parser.add_argument("--save-torch", type=Path, help="also save the trained weights here (a state dict)")
     parser.add_argument("--seed", type=int, default=13)
@@ -165,7 +167,14 @@ def main() -> None:
         {"params": model.head.parameters(), "lr": args.lr * args.head_lr_factor},
     ], weight_decay=0.01)
     steps = args.epochs * ((len(pairs) + args.batch - 1) // args.batch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: min(1.0, (step + 1) / (0.1 * steps)))
+    warmup = 0.1 * steps
+
+    def rate(step: int) -> float:
+        if step < warmup or not args.decay:
+            return min(1.0, (step + 1) / warmup)
+        return max(0.0, (steps - step) / (steps - warmup))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, rate)
     loss_fn = nn.BCEWithLogitsLoss()
     model.train()
     started = time.perf_counter()

@@ -27,7 +27,7 @@ from langchain_core.embeddings import Embeddings
 from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage, Summary
-from .question import in_context, introduction_subject
+from .question import in_context, introduction_subject, speaker_asked
 from .sentences import is_page_furniture, sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
@@ -264,19 +264,65 @@ def _printed_as_name(text: str) -> bool:
     return words[0][:1].isupper() and words[-1][:1].isupper()
 
 
+def _mentions(subject: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(subject)}(?!\w)", re.IGNORECASE)
+
+
+def _expansion(acronym: str) -> re.Pattern:
+    """What `acronym` ("CBP") stands for, as articles print it: capitalised words with those
+    initials, small words between them allowed ("Customs and Border Protection")."""
+    between = r"(?:\s+(?:and|of|the|for|on|de|&))*\s+"
+    return re.compile(r"\b" + between.join(rf"{re.escape(letter.upper())}[\w'’.-]*" for letter in acronym) + r"\b")
+
+
+def _named_article(pattern: re.Pattern, passages: Sequence[Passage]) -> str | None:
+    """The first article among `passages` that prints a match of `pattern` as a name."""
+    return next((p.doc_id for p in passages if any(_printed_as_name(m.group()) for m in pattern.finditer(p.text))),
+                None)
+
+
+def _sentences_of(doc_id: str, passages: Sequence[Passage], min_chars: int) -> list[Candidate]:
+    """The sentences of `doc_id`'s passages, in article order."""
+    found = candidate_sentences([p for p in passages if p.doc_id == doc_id], min_chars)
+    return sorted((Candidate(p, start, end, text, 1.0, 1.0) for p, start, end, text in found), key=lambda c: c.start)
+
+
 def introduction(subject: str, passages: Sequence[Passage], min_chars: int) -> list[Candidate]:
     """The sentence that introduces `subject` ("John Kirby") in the first article whose passages
     print it as a name: its earliest mention among them. News style introduces a person or a
     body at first mention ("John Kirby, spokesman for the White House National Security
-    Council"; "a nonprofit called Space for Humanity"), and later calls them "Kirby"."""
-    pattern = re.compile(rf"(?<!\w){re.escape(subject)}(?!\w)", re.IGNORECASE)
-    named = next((p.doc_id for p in passages
-                  if any(_printed_as_name(m.group()) for m in pattern.finditer(p.text))), None)
+    Council"; "a nonprofit called Space for Humanity"), and later calls them "Kirby". An
+    acronym is introduced by what it stands for ("U.S. Customs and Border Protection"), not by
+    its first use ("CBP also closed …"); [] when no passage spells it out."""
+    pattern = _mentions(subject)
+    named = _named_article(pattern, passages)
     if named is None:
         return []
-    mentions = [Candidate(p, start, end, text, 1.0, 1.0) for p, start, end, text in candidate_sentences(
-        [p for p in passages if p.doc_id == named], min_chars) if pattern.search(text)]
-    return [min(mentions, key=lambda c: c.start)] if mentions else []
+    if subject.isalpha() and 2 <= len(subject) <= 6 and any(m.group().isupper() for m in pattern.finditer(
+            " ".join(p.text for p in passages if p.doc_id == named))):
+        pattern = _expansion(subject)
+    return next(([c] for c in _sentences_of(named, passages, min_chars) if pattern.search(c.text)), [])
+
+
+_SPEECH = r"(?:said|says|told|added|wrote|tweeted|announced|noted|stated|warned|insisted)"
+
+
+def attributed(speaker: str, passages: Sequence[Passage], options: ComposerOptions) -> list[Candidate]:
+    """What `speaker` ("Kirby") said, in the first article whose passages print the name: the
+    sentences that attribute words to them ("…," Kirby said; according to John Kirby), in
+    article order, within the answer's length budget."""
+    named = _named_article(_mentions(speaker), passages)
+    if named is None:
+        return []
+    name = "|".join(re.escape(n) for n in dict.fromkeys([speaker, speaker.split()[-1]]))
+    says = re.compile(rf"(?<!\w)(?:{name})(?:,[^.;]{{0,120}}?,)?\s+{_SPEECH}\b"
+                      rf"|\b(?:{_SPEECH}|according to)\s+(?:[\w.,'’-]+\s+){{0,8}}?(?:{name})(?!\w)", re.IGNORECASE)
+    chosen, length = [], 0
+    for cand in _sentences_of(named, passages, options.min_sentence_chars):
+        if says.search(cand.text) and len(chosen) < options.max_sentences and length + len(cand.text) <= options.max_chars:
+            chosen.append(cand)
+            length += len(cand.text)
+    return chosen
 
 
 def closest(passages: Sequence[Passage]) -> float:
@@ -411,12 +457,13 @@ class Composer:
             marked, citations = cite(quoted[: opts.max_sentences])
             return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
                           passages=list(passages), evidence=1.0)
-        subject = introduction_subject(question)
-        introduced = introduction(subject, passages, opts.min_sentence_chars) if subject else []
-        if introduced:
-            # "Who is John Kirby?" shares only a name with its answer, so no closeness measure
-            # finds it; the archive printing that name is the evidence.
-            marked, citations = cite(introduced)
+        subject, speaker = introduction_subject(question), speaker_asked(question)
+        named = (introduction(subject, passages, opts.min_sentence_chars) if subject
+                 else attributed(speaker, passages, opts) if speaker else [])
+        if named:
+            # "Who is John Kirby?" and "what did Kirby say?" share only a name with their answer,
+            # so no closeness measure finds it; the archive printing that name is the evidence.
+            marked, citations = cite(named)
             return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
                           passages=list(passages), evidence=1.0)
         considered = list(passages[: opts.passages_considered])

@@ -113,15 +113,29 @@ _DESCRIBED = re.compile(r"['’]s\b|^\w+ing (?:the|a|an|to|for|on|in|at|with|thi
 INTRODUCTION_MAX_WORDS = 5
 
 
-def introduction_subject(question: str) -> str | None:
-    """Who or what a "who is X?" question asks to have introduced ("John Kirby"), or None. Whether
-    X is a name is left to the archive: it must print it as one (see answers.introduction)."""
-    match = _INTRODUCTION.search(question)
+def _named(match: re.Match | None, group: str) -> str | None:
     if match is None:
         return None
-    subject = match.group("subject").strip()
+    subject = match.group(group).strip()
     if (_NOT_A_NAME.search(subject) or _DESCRIBED.search(subject)
             or len(subject.split()) > INTRODUCTION_MAX_WORDS):
         return None
     return subject
+
+
+def introduction_subject(question: str) -> str | None:
+    """Who or what a "who is X?" question asks to have introduced ("John Kirby"), or None. Whether
+    X is a name is left to the archive: it must print it as one (see answers.introduction)."""
+    return _named(_INTRODUCTION.search(question), "subject")
+
+
+# "What did Kirby say?", "what has the White House said": what someone said, on no one topic.
+_SAID = re.compile(r"^\W*what (?:else )?(?:did|does|has|have) (?P<speaker>[^?!.,;:]+?) (?:say|said|tell|told|announce"
+                   r"|announced|claim|claimed|write|wrote|tweet|tweeted|post|posted)\W*$", re.IGNORECASE)
+
+
+def speaker_asked(question: str) -> str | None:
+    """Whose words a "what did X say?" question asks for ("Kirby"), or None; like
+    `introduction_subject`, X must be printed as a name in the archive (answers.attributed)."""
+    return _named(_SAID.search(question), "speaker")
 

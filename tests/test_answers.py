@@ -16,7 +16,7 @@ from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
 from retrieval.models import Passage
-from retrieval.question import introduction_subject, overview_topic, reads_as_follow_up
+from retrieval.question import introduction_subject, overview_topic, reads_as_follow_up, speaker_asked
 from retrieval.sentences import is_page_furniture
 from retrieval.summaries import summarize_topic
 
@@ -207,10 +207,38 @@ def test_who_is_questions_are_told_from_questions_after_a_name(question, subject
     ("who is alejandro mayorkas?", "U.S. Secretary of State Antony Blinken, Department of Homeland Security Secretary "
                                    "Alejandro Mayorkas and"),
     ("Who is Andrés Manuel López Obrador?", "Biden and Mexico President Andrés Manuel López Obrador spoke Thursday"),
+    # an acronym is introduced where it is spelled out, not where it is first used ("CBP also closed…")
+    ("what is CBP?", "Tens of thousands of migrants have crossed the border in Texas in recent days, prompting U.S. "
+                     "Customs and Border Protection"),
 ])
 def test_who_is_is_answered_with_the_sentence_that_introduces_them(seed_desk, question, starts):
     answer = seed_desk.ask(question)
     assert not answer.abstained and answer.text.startswith(starts)
+    assert [c.doc_id for c in answer.citations] == [SEED_ID]
+    assert_well_cited(answer.text, answer.citations, seed_desk)
+
+
+@pytest.mark.parametrize("question, speaker", [
+    ("what did Kirby say?", "Kirby"),
+    ("What has John Kirby said", "John Kirby"),
+    ("what did he say?", None),
+    ("what did the White House say", None),
+    ("what did Kirby say about the ports?", None),  # a question on a topic: the composer ranks for it
+])
+def test_what_did_x_say_questions_name_the_speaker(question, speaker):
+    assert speaker_asked(question) == speaker
+
+
+def test_what_did_x_say_is_answered_with_the_sentences_attributed_to_them(seed_desk):
+    answer = seed_desk.ask("what did Kirby say?")
+    assert answer.text.split(" [1] ") == [
+        "Biden and Mexico President Andrés Manuel López Obrador spoke Thursday by phone, according to John Kirby, "
+        "spokesman for the White House National Security Council, during a White House press briefing.",
+        "\"The two leaders agreed that additional enforcement actions are urgently needed so that key ports of entry "
+        "can be reopened across our shared border,\" Kirby said.",
+        "U.S. Secretary of State Antony Blinken, Department of Homeland Security Secretary Alejandro Mayorkas and White "
+        "House Homeland Security Adviser Liz Sherwood Randall will meet with the Mexican president and his team in the "
+        "coming days, Kirby said. [1]"]
     assert [c.doc_id for c in answer.citations] == [SEED_ID]
     assert_well_cited(answer.text, answer.citations, seed_desk)
 

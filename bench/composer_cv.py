@@ -126,6 +126,12 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
             right.append(compose_all(update))
     fold = np.array([c.fold for c in found])
     natural = np.array([c.kind == "natural" for c in found])
+    unanswerable = np.array([c.kind == "natural" and not c.question.answerable for c in found])
+
+    def figures(r: np.ndarray) -> dict:
+        return {"right": int(r.sum()), "natural": int(r[natural].sum()), "rtqa": int(r[~natural].sum()),
+                "unanswerable_refused": int(r[unanswerable].sum())}
+
     chosen, held_out, shipped_held_out = [], 0, 0
     for f in range(folds):
         scores = [int(r[fold != f].sum()) for r in right]
@@ -136,12 +142,10 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
                        "held_out_right": int(right[best][fold == f].sum()), "questions": int((fold == f).sum())})
     report = {
         "questions": len(found), "folds": folds,
-        "shipped": {"right": int(shipped.sum()), "natural": int(shipped[natural].sum()),
-                    "rtqa": int(shipped[~natural].sum())},
+        "shipped": figures(shipped),
         "held_out_right": held_out, "shipped_right_same_folds": shipped_held_out,
         "chosen_per_fold": chosen,
-        "grid": [{"setting": s, "right": int(r.sum()), "natural": int(r[natural].sum()), "rtqa": int(r[~natural].sum())}
-                 for s, r in zip(settings, right)],
+        "grid": [{"setting": s, **figures(r)} for s, r in zip(settings, right)],
     }
     if as_json:
         print(json.dumps(report, indent=2))
@@ -149,14 +153,15 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
     s = report["shipped"]
     out.print(f"{len(found)} questions ({int(natural.sum())} natural, {int((~natural).sum())} RealTimeQA), "
               f"{folds} folds of articles")
-    out.print(f"shipped settings: {s['right']} right ({s['natural']} natural, {s['rtqa']} RealTimeQA)")
+    out.print(f"shipped settings: {s['right']} right ({s['natural']} natural, of them {s['unanswerable_refused']} "
+              f"of {int(unanswerable.sum())} unanswerable refused; {s['rtqa']} RealTimeQA)")
     out.print(f"held out: {held_out} right, each fold scored by the setting chosen on the others")
     for c in chosen:
         out.print(f"  fold {c['fold']}: {c['setting']} ({c['train_right']} right on the other folds, "
                   f"{c['held_out_right']} of {c['questions']} held out)")
     best = max(report["grid"], key=lambda g: g["right"])
-    out.print(f"best in-sample: {best['setting']} {best['right']} right "
-              f"({best['natural']} natural, {best['rtqa']} RealTimeQA)")
+    out.print(f"best in-sample: {best['setting']} {best['right']} right ({best['natural']} natural, of them "
+              f"{best['unanswerable_refused']} unanswerable refused; {best['rtqa']} RealTimeQA)")
 
 
 if __name__ == "__main__":

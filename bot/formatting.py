@@ -83,10 +83,22 @@ def _with_sources(body: str, citations: Sequence[Citation], note: str = "") -> s
     return "\n\n".join(parts)
 
 
+RELATED_HEADING = "**Closest articles** (they may not say it plainly)"
+
+
+def related_line(c: Citation) -> str:
+    """A refusal's pointer to an article: no [n], since nothing in the text cites it."""
+    return "- " + citation_line(c).split(" ", 1)[1]
+
+
 def render_answer(answer: Answer) -> list[str]:
-    """The messages for one answer: the text with [n] markers, then its numbered sources."""
+    """The messages for one answer: the text with [n] markers, then its numbered sources (a
+    refusal: the closest articles, when the archive covers the topic)."""
     citations = [] if answer.abstained else answer.citations
-    return split_message(_with_sources(answer.text, citations, answer.note)) or [NOTHING]
+    text = _with_sources(answer.text, citations, answer.note)
+    if answer.abstained and answer.related:
+        text += f"\n\n{RELATED_HEADING}\n" + "\n".join(related_line(c) for c in answer.related)
+    return split_message(text) or [NOTHING]
 
 
 def render_partial(text: str) -> str:

@@ -516,7 +516,22 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
     return None
 
 
+RELATED_ARTICLES = 3
+
+
+def related_articles(passages: Sequence[Passage], limit: int = RELATED_ARTICLES) -> list[Citation]:
+    """The first `limit` distinct articles of `passages` (best first), numbered, quoting nothing."""
+    firsts: dict[str, Passage] = {}
+    for passage in passages:
+        firsts.setdefault(passage.doc_id, passage)
+    return [Citation.of(n, p, []) for n, p in enumerate(list(firsts.values())[:limit], start=1)]
+
+
 def abstention(question: str, passages: Sequence[Passage], because: str, evidence: float | None = None,
                text: str = ABSTAIN_TEXT, similarity: float | None = None) -> Answer:
+    """A refusal. Unless nothing was close to the question, it names the closest articles: the
+    archive covers the topic, and a reader may find there what no sentence stated plainly
+    enough (or see that it is not reported)."""
+    related = [] if because == ABSTAIN_OFF_TOPIC else related_articles(passages)
     return Answer(question=question, text=text, abstained=True, citations=[], passages=list(passages),
-                  evidence=evidence, abstained_because=because, similarity=similarity)
+                  evidence=evidence, abstained_because=because, similarity=similarity, related=related)

@@ -140,11 +140,11 @@ def main(ctx: typer.Context, data_dir: DataDir = None,
     ctx.obj = State(settings, debug)
 
 
-def _sources_text(citations: list[Citation]) -> str:
+def _sources_text(citations: list[Citation], numbered: bool = True) -> str:
     lines = []
     for c in citations:
         meta = ", ".join(x for x in (c.source, c.date) if x)
-        lines.append(f"[{c.n}] {c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else "")
+        lines.append((f"[{c.n}] " if numbered else "- ") + f"{c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else "")
                      + (f" · also in: {', '.join(c.also_in)}" if c.also_in else ""))
     return "\n".join(lines)
 
@@ -156,6 +156,9 @@ def print_answer(answer: Answer) -> None:
     if answer.citations:
         out.print("\n[bold]Sources[/]")
         out.print(escape(_sources_text(answer.citations)))
+    if answer.abstained and answer.related:
+        out.print("\n[bold]Closest articles[/] (they may not say it plainly)")
+        out.print(escape(_sources_text(answer.related, numbered=False)))
 
 
 def print_summary(summary: Summary) -> None:

@@ -101,6 +101,9 @@ class Answer:
     # The best cosine similarity of a retrieved passage, or of one of its best sentences, to
     # the question: the offline composer's first abstention signal. None when not computed.
     similarity: float | None = None
+    # A refusal's closest articles (the archive covers the topic, no sentence states the
+    # answer): for the reader to check; never evidence, so never cited in `text`.
+    related: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         result = {
@@ -117,6 +120,8 @@ class Answer:
             result["note"] = self.note
         if self.abstained_because:
             result["abstained_because"] = self.abstained_because
+        if self.related:
+            result["related"] = [c.to_dict() for c in self.related]
         return result
 
 

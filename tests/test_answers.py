@@ -414,6 +414,10 @@ def test_questions_the_article_does_not_answer_are_refused(seed_desk, question, 
     answer = seed_desk.ask(question)
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
     assert answer.abstained_because == because
+    # The archive covers the topic (unless nothing was close): the refusal names the article to check.
+    related = [] if because == ABSTAIN_OFF_TOPIC else [(1, SEED_ID, TITLE, "USA TODAY", "2023-12-21", "")]
+    assert [(c.n, c.doc_id, c.title, c.source, c.date, c.quote) for c in answer.related] == related
+    assert answer.to_dict().get("related", []) == [c.to_dict() for c in answer.related]
 
 
 def test_a_question_asking_for_a_number_is_answered_with_one(seed_desk):

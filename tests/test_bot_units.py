@@ -113,6 +113,16 @@ def test_an_abstention_shows_no_sources_even_if_citations_came_along():
     assert render_answer(answer) == ["Not in the archive."]
 
 
+def test_a_refusal_points_to_the_closest_articles_without_citing_them():
+    related = [Citation(1, "d1", "Ports *closed*", "USA TODAY", "2023-12-21", "https://example.com/p", ""),
+               Citation(2, "d2", "", "", "", "", "")]
+    answer = Answer("q", "I couldn't find that in the indexed articles.", True, [], [], related=related)
+    assert render_answer(answer) == [
+        "I couldn't find that in the indexed articles.\n\n**Closest articles** (they may not say it plainly)\n"
+        "- **Ports \\*closed\\*** — USA TODAY, 2023-12-21 <https://example.com/p>\n- **d2**"
+    ]
+
+
 def test_an_empty_answer_still_gets_a_message():
     assert render_answer(Answer("q", "  ", False, [], [])) == ["I have nothing to show for that."]
 

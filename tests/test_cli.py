@@ -52,6 +52,14 @@ def test_ask_text_lists_sources(data_dir):
         "Sources\n[1] Biden, Mexico president agree border crisis needs urgent enforcement — USA TODAY, 2023-12-21\n")
 
 
+def test_a_refusal_on_a_covered_topic_names_the_closest_articles(data_dir):
+    result = cli(data_dir, "ask", "When will the ports of entry reopen?")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "I couldn't find that in the indexed articles.\n\nClosest articles (they may not say it plainly)\n"
+        "- Biden, Mexico president agree border crisis needs urgent enforcement — USA TODAY, 2023-12-21\n")
+
+
 def test_search_json_contract(data_dir):
     payload = json.loads(cli(data_dir, "search", "Eagle Pass", "--k", "3", "--json").stdout)
     assert payload["query"] == "Eagle Pass"

@@ -123,45 +123,18 @@ def top1_holds(score, questions: list[dict], articles: dict[str, dict]) -> float
     return right / total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=3e-5)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--negatives", type=int, default=6, help="negatives per answerable question")
-    parser.add_argument("--hard", type=int, default=0, help="of them, those sharing most words with the question")
-    parser.add_argument("--unanswerable-negatives", type=int, default=3,
-                        help="negatives per unanswerable question: its most similar sentences")
-    parser.add_argument("--head-lr-factor", type=float, default=1.0, help="the fresh head's learning rate, "
-                        "as a multiple of --lr")
-    parser.add_argument("--decay", action="store_true", help="decay the learning rate linearly to 0 after the "
-                        "warm-up (default: hold it)")
-    parser.add_argument("--extra-pairs", type=Path, help="more (question, sentence, label) pairs, a JSON list a line")
-    parser.add_argument("--save-torch", type=Path, help="also save the trained weights here (a state dict)")
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-
-    random.seed(args.seed)
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
-    base = resolve_model_path("all-MiniLM-L6-v2")
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
+def train_one(seed: int, args: argparse.Namespace, tokenizer, base: Path, train: list[dict],
+              articles: dict[str, dict]) -> PairScorer:
+    """One model fine-tuned from `base`, its pairs sampled and shuffled with `seed`."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
     model = PairScorer(AutoModel.from_pretrained(str(base)))
-
-    articles = load_articles(EVAL / "realtimeqa-dev" / "articles.jsonl.gz")
-    train = [json.loads(line) for line in (EVAL / "natural-train" / "questions.jsonl").open(encoding="utf-8")]
-    dev = [json.loads(line) for line in (EVAL / "natural-dev" / "questions.jsonl").open(encoding="utf-8")]
     pairs = training_pairs(train, articles, args.negatives, args.unanswerable_negatives, args.hard, rng)
     if args.extra_pairs:
         pairs += [tuple(json.loads(line)) for line in args.extra_pairs.open(encoding="utf-8")]
         rng.shuffle(pairs)
-    print(f"{len(pairs)} pairs ({sum(p[2] for p in pairs):.0f} positive) from {len(train)} questions")
-
-    def encode(batch):
-        return tokenizer([q for q, _, _ in batch], [s for _, s, _ in batch], truncation="only_second",
-                         max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-
+    print(f"seed {seed}: {len(pairs)} pairs ({sum(p[2] for p in pairs):.0f} positive) from {len(train)} questions")
     optimiser = torch.optim.AdamW([
         {"params": model.encoder.parameters(), "lr": args.lr},
         {"params": model.head.parameters(), "lr": args.lr * args.head_lr_factor},
@@ -181,7 +154,7 @@ def main() -> None:
     for epoch in range(args.epochs):
         for i in range(0, len(pairs), args.batch):
             batch = pairs[i:i + args.batch]
-            inputs = encode(batch)
+            inputs = encode(tokenizer, batch)
             logits = model(inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"])
             loss = loss_fn(logits, torch.tensor([p[2] for p in batch]))
             loss.backward()
@@ -190,23 +163,83 @@ def main() -> None:
             schedule.step()
             optimiser.zero_grad()
             if (i // args.batch) % 50 == 0:
-                print(f"epoch {epoch} step {i // args.batch}/{steps}: loss {loss.item():.3f} "
+                print(f"seed {seed} epoch {epoch} step {i // args.batch}/{steps}: loss {loss.item():.3f} "
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
     model.eval()
-    if args.save_torch:
-        torch.save(model.state_dict(), args.save_torch)
+    return model
 
-    @torch.no_grad()
-    def torch_score(question: str, sentences: list[str]) -> np.ndarray:
-        inputs = encode([(question, s, 0.0) for s in sentences])
-        return model(inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"]).numpy()
 
-    print(f"natural-dev top-1 answer sentence of the gold article, torch: {top1_holds(torch_score, dev, articles):.3f}")
+def encode(tokenizer, batch):
+    return tokenizer([q for q, _, _ in batch], [s for _, s, _ in batch], truncation="only_second",
+                     max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+
+
+def soup(states: list[dict], base: Path) -> PairScorer:
+    """The uniform average of the weights of models fine-tuned from the same base: one model,
+    at one model's cost, that does as well as its best ingredient and steadier than any."""
+    model = PairScorer(AutoModel.from_pretrained(str(base)))
+    model.load_state_dict({name: sum(s[name].float() for s in states) / len(states)
+                           if states[0][name].is_floating_point() else states[0][name] for name in states[0]})
+    model.eval()
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--negatives", type=int, default=6, help="negatives per answerable question")
+    parser.add_argument("--hard", type=int, default=0, help="of them, those sharing most words with the question")
+    parser.add_argument("--unanswerable-negatives", type=int, default=3,
+                        help="negatives per unanswerable question: its most similar sentences")
+    parser.add_argument("--head-lr-factor", type=float, default=1.0, help="the fresh head's learning rate, "
+                        "as a multiple of --lr")
+    parser.add_argument("--decay", action="store_true", help="decay the learning rate linearly to 0 after the "
+                        "warm-up (default: hold it)")
+    parser.add_argument("--extra-pairs", type=Path, help="more (question, sentence, label) pairs, a JSON list a line")
+    parser.add_argument("--seeds", default="13", help="comma-separated: one model is trained per seed and their "
+                        "weights averaged (a model soup)")
+    parser.add_argument("--save-torch", type=Path, help="also save each seed's weights in this folder "
+                        "(seed-N.pt state dicts)")
+    parser.add_argument("--soup-of", type=Path, nargs="+", help="train nothing: average these saved state dicts")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+
+    base = resolve_model_path("all-MiniLM-L6-v2")
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    articles = load_articles(EVAL / "realtimeqa-dev" / "articles.jsonl.gz")
+    train = [json.loads(line) for line in (EVAL / "natural-train" / "questions.jsonl").open(encoding="utf-8")]
+    dev = [json.loads(line) for line in (EVAL / "natural-dev" / "questions.jsonl").open(encoding="utf-8")]
+    started = time.perf_counter()
+
+    def torch_scorer(model: PairScorer):
+        @torch.no_grad()
+        def score(question: str, sentences: list[str]) -> np.ndarray:
+            inputs = encode(tokenizer, [(question, s, 0.0) for s in sentences])
+            return model(inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"]).numpy()
+        return score
+
+    if args.soup_of:
+        states = [torch.load(path, map_location="cpu") for path in args.soup_of]
+    else:
+        states = []
+        for seed in (int(s) for s in args.seeds.split(",")):
+            model = train_one(seed, args, tokenizer, base, train, articles)
+            print(f"seed {seed}: natural-dev top-1 answer sentence of the gold article, torch: "
+                  f"{top1_holds(torch_scorer(model), dev, articles):.3f}", flush=True)
+            states.append(model.state_dict())
+            if args.save_torch:
+                args.save_torch.mkdir(parents=True, exist_ok=True)
+                torch.save(states[-1], args.save_torch / f"seed-{seed}.pt")
+    model = soup(states, base)  # of one seed: that seed's model
+    print(f"natural-dev top-1 answer sentence of the gold article, torch: "
+          f"{top1_holds(torch_scorer(model), dev, articles):.3f}")
     export(model, tokenizer, base, args.out)
     onnx_model = AnswerModel(args.out)
     print(f"natural-dev top-1 answer sentence of the gold article, int8 ONNX: "
           f"{top1_holds(onnx_model.logits, dev, articles):.3f}")
-    print(f"trained in {time.perf_counter() - started:.0f} s; wrote {args.out}")
+    print(f"done in {time.perf_counter() - started:.0f} s; wrote {args.out}")
     print("The model's probability rule is off until its threshold is chosen for these weights: "
           "python -m bench.composer_cv --grid 'min_answer_probability=0,0.05,0.1,0.15', "
           f"then set it in {args.out / CALIBRATION}")

@@ -6,7 +6,8 @@
 Each question of RealTimeQA dev (141 quiz questions) and natural-dev (160 chat questions, 40
 of them unanswerable) is searched once, as `Newsdesk.ask` searches it; then the real composer
 (`retrieval.answers.Composer`) answers it once per setting of the grid, its answer-model
-logits and sentence vectors memoised (so a setting costs seconds).
+logits and sentence vectors memoised (so a setting costs seconds, and int8 logits are those
+of the sentence's first batch, which can differ from a fresh ask's in the third decimal).
 
 A right outcome is a correct natural answer (every answer group present), a refused
 unanswerable natural question, or RealTimeQA's exact option. The questions are dealt into

@@ -473,20 +473,6 @@ class ReadsAs:
         return np.full(len(sentences), self.logit)
 
 
-def test_a_sentences_score_does_not_depend_on_the_sentences_read_with_it():
-    # The int8 model scaled a batch's activations together: a sentence's probability moved by
-    # up to 0.10 with the others in its batch and their padding.
-    model = AnswerModel()
-    question = "Who did Biden speak with?"
-    spoke = "Biden and Mexico President Andrés Manuel López Obrador spoke Thursday by phone."
-    others = ["This story will be updated.",
-              "Tens of thousands of migrants have crossed the border in Texas in recent days, prompting U.S. Customs and "
-              "Border Protection to shut down international rail crossings in Eagle Pass and El Paso on Dec. 18."]
-    alone = model.logits(question, [spoke])
-    assert model.logits(question, [*others, spoke])[-1] == alone[0]
-    assert model.logits(question, [spoke, *others])[0] == alone[0]
-
-
 def test_the_probability_rule_is_the_shipped_models_own(seed_desk, tmp_path):
     # The threshold belongs to the weights (calibration.json beside them), not to the composer.
     assert AnswerModel().min_probability == 0.1

@@ -129,7 +129,7 @@ def introduction_subject(question: str) -> str | None:
     return _named(_INTRODUCTION.search(question), "subject")
 
 
-# "What did Kirby say?", "what has the White House said": what someone said, on no one topic.
+# "What did Kirby say?", "what has Blinken said": what someone said, on no one topic.
 _SAID = re.compile(r"^\W*what (?:else )?(?:did|does|has|have) (?P<speaker>[^?!.,;:]+?) (?:say|said|tell|told|announce"
                    r"|announced|claim|claimed|write|wrote|tweet|tweeted|post|posted)\W*$", re.IGNORECASE)
 

@@ -195,8 +195,11 @@ def test_an_answer_that_fails_verification_gives_the_quoted_answer(make, server,
 
 def test_the_llm_saying_it_does_not_know_abstains(make, server):
     server.reply("I don't know.")
-    assert make().compose(QUESTION, PASSAGES) == Answer(QUESTION, ABSTAIN_TEXT, True, [], PASSAGES,
-                                                        abstained_because=ABSTAIN_NO_ANSWER)
+    answer = make().compose(QUESTION, PASSAGES)
+    assert answer == Answer(QUESTION, ABSTAIN_TEXT, True, [], PASSAGES, abstained_because=ABSTAIN_NO_ANSWER,
+                            related=answer.related)
+    # the passages were close to the question: the refusal points to their articles
+    assert [c.doc_id for c in answer.related] == ["bridge", "schools", "ferry"]
 
 
 def test_weak_passages_abstain_without_asking_the_llm(make, server, offline):

@@ -451,21 +451,9 @@ class Composer:
         question asks about news since that date ("this week"). `as_of` and `on_text` are for
         composers that write (an LLM's prompt date, its streamed text); quotes need neither."""
         opts = self.options.for_question(question)
-        excerpt = quoted_excerpt(question)
-        quoted = excerpt_sentences(excerpt, passages, opts.min_sentence_chars) if excerpt else []
-        if quoted:
-            marked, citations = cite(quoted[: opts.max_sentences])
-            return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
-                          passages=list(passages), evidence=1.0)
-        subject, speaker = introduction_subject(question), speaker_asked(question)
-        named = (introduction(subject, passages, opts.min_sentence_chars) if subject
-                 else attributed(speaker, passages, opts) if speaker else [])
-        if named:
-            # "Who is John Kirby?" and "what did Kirby say?" share only a name with their answer,
-            # so no closeness measure finds it; the archive printing that name is the evidence.
-            marked, citations = cite(named)
-            return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
-                          passages=list(passages), evidence=1.0)
+        found = found_by_matching(question, passages, opts)
+        if found:
+            return quoted_answer(question, found, passages, evidence=1.0)
         considered = list(passages[: opts.passages_considered])
         if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
@@ -487,9 +475,33 @@ class Composer:
             return abstention(question, passages, missing, evidence, similarity=similarity)
         if evidence < opts.min_evidence:
             return abstention(question, passages, ABSTAIN_NO_ANSWER, evidence, similarity=similarity)
-        marked, citations = cite(chosen)
-        return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
-                      passages=list(passages), evidence=evidence, similarity=similarity)
+        return quoted_answer(question, chosen, passages, evidence=evidence, similarity=similarity)
+
+
+def found_by_matching(question: str, passages: Sequence[Passage], options: ComposerOptions) -> list[Candidate]:
+    """The sentences that answer `question` by matching, not ranking: the sentences it quotes
+    from the archive ('Which article says: "…"?'), or, for "who is John Kirby?" and "what did
+    Kirby say?", those introducing or quoting the name. These share only a quote or a name with
+    their question, so no closeness measure finds them; the archive printing it is the
+    evidence. [] for any other question."""
+    excerpt = quoted_excerpt(question)
+    if excerpt:
+        quoted = excerpt_sentences(excerpt, passages, options.min_sentence_chars)[: options.max_sentences]
+        if quoted:
+            return quoted
+    subject = introduction_subject(question)
+    if subject:
+        return introduction(subject, passages, options.min_sentence_chars)
+    speaker = speaker_asked(question)
+    return attributed(speaker, passages, options) if speaker else []
+
+
+def quoted_answer(question: str, chosen: Sequence[Candidate], passages: Sequence[Passage], *,
+                  evidence: float, similarity: float | None = None) -> Answer:
+    """The chosen sentences quoted verbatim, each with its source number."""
+    marked, citations = cite(chosen)
+    return Answer(question=question, text=" ".join(marked), abstained=False, citations=citations,
+                  passages=list(passages), evidence=evidence, similarity=similarity)
 
 
 def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[Candidate],

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
-                               ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD, Composer,
-                               ComposerOptions, answer_test, candidate_sentences, asks_amount, states_amount, states_time,
-                               uniform_idf)
+                               ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD,
+                               Composer, ComposerOptions, answer_test, asks_amount, asks_what_happened,
+                               candidate_sentences, states_amount, states_time, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -461,6 +461,43 @@ def test_questions_asking_for_a_sum_of_money(question, asks):
 ])
 def test_a_sum_of_money_the_question_does_not_already_name(text, states):
     assert states_amount("how much did the $1.34 billion winners pay in taxes", text) is states
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("how many years did sunny balwani get at sentencing", True),
+    ("did instagram win its appeal against the fine", True),
+    ("when does the appeal hearing start", False),  # no "did"
+    ("where did nadal plan to play an exhibition", False),  # asks about the plan itself
+    ("what did biden say he will do about the border", False),
+])
+def test_questions_about_what_happened(question, asks):
+    assert asks_what_happened(question) is asks
+
+
+@pytest.mark.parametrize("text, prospect", [
+    ("Instagram plans to appeal against the fine, a spokesperson said.", True),
+    ("Balwani, 57, faces up to 20 years in prison.", True),
+    ("NASA hopes the collision shortens its orbit by 10 minutes.", True),
+    ("NASA has two new dates in mind for the next attempt at launching the rocket.", True),
+    ("Holmes was sentenced to more than 11 years in prison.", False),
+    ("Her reelection hopes were doomed on January 13, 2021.", False),  # hopes, the noun
+])
+def test_sentences_telling_only_a_plan(text, prospect):
+    assert tells_prospect(text) is prospect
+
+
+@pytest.mark.parametrize("question, because", [
+    ("did instagram win its appeal against the fine", ABSTAIN_PROSPECT),  # the archive ends before the ruling
+    ("what did instagram plan to do about the fine", ""),  # the plan is the answer
+])
+def test_a_plan_is_no_answer_to_what_happened(question, because):
+    text = "Instagram plans to appeal against the fine of 405 million euros, a spokesperson for Meta said on Monday."
+    fine = Passage(chunk_id="fine#0", doc_id="fine", text=text, score=1.0, title="Fine", source="CNN",
+                   date="2022-09-05", url="https://example.org/fine", start=0, end=len(text), dense_similarity=0.6)
+    options = ComposerOptions(min_evidence=0.0)
+    answer = Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [fine])
+    assert answer.abstained_because == because
+    assert answer.abstained is bool(because)
 
 
 class ReadsAs:

@@ -35,7 +35,7 @@ ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 ABSTAIN_OFF_TOPIC = "no passage is close to the question"
 ABSTAIN_NO_ANSWER = "no sentence answers the question well enough"
 ABSTAIN_STALE = "only older articles than the period asked about"
-ABSTAIN_NO_NUMBER = "the best sentence holds no number, and the question asks for one"
+ABSTAIN_NO_NUMBER = "the best sentence holds no number of the kind the question asks for"
 ABSTAIN_NO_TIME = "no sentence quoted holds a time, and the question asks when"
 ABSTAIN_NO_AMOUNT = "no sentence quoted holds a sum of money, and the question asks for one"
 ABSTAIN_PROSPECT = "the best sentence tells only what was planned or expected, and the question asks what happened"
@@ -230,6 +230,21 @@ def states_time(question: str, text: str) -> bool:
 
 def asks_quantity(question: str) -> bool:
     return _ASKS_QUANTITY.search(question) is not None
+
+
+_ASKS_COUNT = re.compile(r"\bhow many\b", re.IGNORECASE)
+_PERCENT = re.compile(r"\d[\d,.]*\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.IGNORECASE)
+_MONEY = re.compile(rf"(?:{_AMOUNT.pattern})(?:\s?(?:million|billion|trillion|thousand|bn|m|k)\b)?", re.IGNORECASE)
+
+
+def asks_count(question: str) -> bool:
+    return _ASKS_COUNT.search(question) is not None
+
+
+def states_count(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds a number that `question` does not already hold, other than a
+    sum of money or a percentage: what "how many …?" is answered with."""
+    return states_number(question, _PERCENT.sub(" ", _MONEY.sub(" ", sentence)))
 
 
 def states_number(question: str, sentence: str) -> bool:
@@ -533,11 +548,13 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
                    options: ComposerOptions) -> str | None:
     """Why the best sentences, though on topic, do not state the answer (one of the
     THRESHOLD_FREE reasons), or None."""
-    if asks_quantity(question) and not states_number(question, ranked[0].text):
+    states = states_count if asks_count(question) else states_number
+    if asks_quantity(question) and not states(question, ranked[0].text):
         # "How much did it sell for?" answered with "It will be auctioned next week": the best
         # sentence is about the right thing but holds no amount (natural-dev: 4 more of 40
         # unanswerable questions refused, no answerable one). The first sentence, not any
-        # quoted one: runners-up hold numbers about other things.
+        # quoted one: runners-up hold numbers about other things. "How many borrowers have
+        # applied?" is not answered by "$32 billion" either: a count is no sum of money.
         return ABSTAIN_NO_NUMBER
     if asks_time(question) and not any(states_time(question, c.text) for c in chosen):
         # "When will the ports reopen?" answered with "…so that key ports of entry can be

@@ -11,7 +11,8 @@ import pytest
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD,
                                Composer, ComposerOptions, answer_test, asks_amount, asks_what_happened,
-                               candidate_sentences, states_amount, states_time, tells_prospect, uniform_idf)
+                               candidate_sentences, states_amount, states_count, states_time, tells_prospect,
+                               uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -461,6 +462,16 @@ def test_questions_asking_for_a_sum_of_money(question, asks):
 ])
 def test_a_sum_of_money_the_question_does_not_already_name(text, states):
     assert states_amount("how much did the $1.34 billion winners pay in taxes", text) is states
+
+
+@pytest.mark.parametrize("text, counts", [
+    ("More than 1,000 rodents were found inside the warehouse.", True),
+    ("Nearly 26 million borrowers have applied so far.", True),
+    ("The administration has canceled nearly $32 billion of the $1.6 trillion in student debt.", False),
+    ("Applications rose 12% from last week.", False),
+])
+def test_a_count_is_no_sum_of_money(text, counts):
+    assert states_count("how many borrowers have applied for loan forgiveness", text) is counts
 
 
 @pytest.mark.parametrize("question, asks", [

@@ -10,9 +10,9 @@ import pytest
 
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD,
-                               Composer, ComposerOptions, answer_test, asks_amount, asks_what_happened,
-                               candidate_sentences, states_amount, states_count, states_time, tells_prospect,
-                               uniform_idf)
+                               Candidate, Composer, ComposerOptions, answer_test, asks_amount, asks_what_happened,
+                               asks_who, candidate_sentences, match_evidence, name_bonus, names_someone_new,
+                               states_amount, states_count, states_time, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -462,6 +462,28 @@ def test_questions_asking_for_a_sum_of_money(question, asks):
 ])
 def test_a_sum_of_money_the_question_does_not_already_name(text, states):
     assert states_amount("how much did the $1.34 billion winners pay in taxes", text) is states
+
+
+@pytest.mark.parametrize("question, sentence, new", [
+    ("who signed california's fast food wage council bill", "California Gov. Gavin Newsom signed a bill.", True),
+    ("who was the anonymous bidder that won the buffett lunch",
+     "An anonymous bidder paid $19 million for a lunch with legendary investor Warren Buffett.", False),
+    ("who did meloni pick as finance minister", "Giorgia Meloni is set to become prime minister.", False),
+    ("who was the 911 caller", "A concerned citizen called police Saturday afternoon.", False),  # a day is no one
+])
+def test_a_name_the_question_does_not_hold(question, sentence, new):
+    assert asks_who(question)
+    assert names_someone_new(question, sentence) is new
+
+
+def test_a_who_question_ranks_a_new_name_higher_without_more_evidence():
+    options = ComposerOptions(answer_weight=0.1, person_weight=0.2)
+    who = name_bonus("who did Biden speak with?", options)
+    assert who("Biden spoke Thursday by phone with Andrés Manuel López Obrador.") == pytest.approx(0.1)
+    assert who("Biden spoke with 3 leaders.") == 0.0
+    assert name_bonus("which show was green lit?", options)("“Squid Game” is officially coming back.") == 0.0
+    ranked = [Candidate(None, 0, 10, "…", score=0.9, similarity=0.5, answers=0.4, name_bonus=0.1)]
+    assert match_evidence(ranked, dataclasses.replace(options, model_weight=0.5)) == pytest.approx(0.6)
 
 
 @pytest.mark.parametrize("text, counts", [

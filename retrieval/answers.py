@@ -464,9 +464,10 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
 
 def match_evidence(ranked: Sequence[Candidate], options: ComposerOptions) -> float:
     """How well the best sentences match the question, in words and meaning: the abstention
-    signal. It leaves the answer model out (and the "who" name bonus, `name_bonus`): on the dev sets its probability told answerable
+    signal. It leaves the answer model out: on the dev sets its probability told answerable
     from unanswerable questions worse than this score does (bench/quality.py's curves), so
-    the model orders the sentences and this score decides whether any of them is an answer."""
+    the model orders the sentences and this score decides whether any of them is an answer.
+    The "who" name bonus (`name_bonus`) is left out too: a name orders, it does not answer."""
     return max(c.score - options.model_weight * (c.answers or 0.0) - c.name_bonus
                for c in ranked[: max(1, options.dense_candidates)])
 

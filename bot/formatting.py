@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from retrieval.models import Answer, Citation, IndexReport, SourceInfo, Summary
+from retrieval.models import RELATED_CAVEAT, RELATED_TITLE, Answer, Citation, IndexReport, SourceInfo, Summary
 
 MESSAGE_LIMIT = 2000
 NOTHING = "I have nothing to show for that."  # never leave a "thinking" message without a reply
@@ -61,10 +61,11 @@ def link(url: str) -> str:
     return f"<{url}>" if url else ""
 
 
-def citation_line(c: Citation) -> str:
+def citation_line(c: Citation, marker: str | None = None) -> str:
+    """A source's line: "[n]" by default; a refusal's closest article takes "-" (nothing cites it)."""
     title = escape(c.title or c.doc_id)
     meta = ", ".join(escape(part) for part in (c.source, c.date) if part)
-    line = f"[{c.n}] **{title}**"
+    line = f"{marker or f'[{c.n}]'} **{title}**"
     if meta:
         line += f" — {meta}"
     if c.url:
@@ -83,12 +84,7 @@ def _with_sources(body: str, citations: Sequence[Citation], note: str = "") -> s
     return "\n\n".join(parts)
 
 
-RELATED_HEADING = "**Closest articles** (they may not say it plainly)"
-
-
-def related_line(c: Citation) -> str:
-    """A refusal's pointer to an article: no [n], since nothing in the text cites it."""
-    return "- " + citation_line(c).split(" ", 1)[1]
+RELATED_HEADING = f"**{RELATED_TITLE}** ({RELATED_CAVEAT})"
 
 
 def render_answer(answer: Answer) -> list[str]:
@@ -97,7 +93,7 @@ def render_answer(answer: Answer) -> list[str]:
     citations = [] if answer.abstained else answer.citations
     text = _with_sources(answer.text, citations, answer.note)
     if answer.abstained and answer.related:
-        text += f"\n\n{RELATED_HEADING}\n" + "\n".join(related_line(c) for c in answer.related)
+        text += f"\n\n{RELATED_HEADING}\n" + "\n".join(citation_line(c, "-") for c in answer.related)
     return split_message(text) or [NOTHING]
 
 

@@ -254,6 +254,12 @@ def states_count(question: str, sentence: str) -> bool:
     return states_number(question, _PERCENT.sub(" ", _MONEY.sub(" ", sentence)))
 
 
+def states_quantity(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds the number a quantity question asks for: a count for "how
+    many", else any number the question does not already hold."""
+    return (states_count if asks_count(question) else states_number)(question, sentence)
+
+
 def states_number(question: str, sentence: str) -> bool:
     """Whether `sentence` holds a number that `question` does not already hold."""
     return _states_new(_NUMBER, question, sentence)
@@ -595,8 +601,7 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
                    options: ComposerOptions) -> str | None:
     """Why the best sentences, though on topic, do not state the answer (one of the
     THRESHOLD_FREE reasons), or None."""
-    states = states_count if asks_count(question) else states_number
-    if asks_quantity(question) and not states(question, ranked[0].text):
+    if asks_quantity(question) and not states_quantity(question, ranked[0].text):
         # "How much did it sell for?" answered with "It will be auctioned next week": the best
         # sentence is about the right thing but holds no amount (natural-dev: 4 more of 40
         # unanswerable questions refused, no answerable one). The first sentence, not any

@@ -36,7 +36,7 @@ from .errors import (
     QuestionError,
     StoreUnavailableError,
 )
-from .models import Answer, Citation, Summary
+from .models import RELATED_CAVEAT, RELATED_TITLE, Answer, Citation, Summary
 
 app = typer.Typer(help="Newsdesk: cited answers from a news archive, offline.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -144,8 +144,9 @@ def _sources_text(citations: list[Citation], numbered: bool = True) -> str:
     lines = []
     for c in citations:
         meta = ", ".join(x for x in (c.source, c.date) if x)
-        lines.append((f"[{c.n}] " if numbered else "- ") + f"{c.title or c.doc_id}" + (f" — {meta}" if meta else "") + (f" <{c.url}>" if c.url else "")
-                     + (f" · also in: {', '.join(c.also_in)}" if c.also_in else ""))
+        marker = f"[{c.n}]" if numbered else "-"  # a refusal's closest articles: nothing cites them
+        lines.append(f"{marker} {c.title or c.doc_id}" + (f" — {meta}" if meta else "")
+                     + (f" <{c.url}>" if c.url else "") + (f" · also in: {', '.join(c.also_in)}" if c.also_in else ""))
     return "\n".join(lines)
 
 
@@ -157,7 +158,7 @@ def print_answer(answer: Answer) -> None:
         out.print("\n[bold]Sources[/]")
         out.print(escape(_sources_text(answer.citations)))
     if answer.abstained and answer.related:
-        out.print("\n[bold]Closest articles[/] (they may not say it plainly)")
+        out.print(f"\n[bold]{RELATED_TITLE}[/] ({RELATED_CAVEAT})")
         out.print(escape(_sources_text(answer.related, numbered=False)))
 
 

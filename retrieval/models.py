@@ -85,6 +85,11 @@ class Citation:
         return data
 
 
+# How a front end heads a refusal's closest articles (Answer.related): the title, then why.
+RELATED_TITLE = "Closest articles"
+RELATED_CAVEAT = "they may not say it plainly"
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str

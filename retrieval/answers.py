@@ -97,12 +97,23 @@ class ComposerOptions:
     # cross-validation over articles on both dev sets; natural unanswerable refused
     # 0.25 -> 0.35 when it was chosen, one answerable question lost).
     min_answer_probability: float = 0.0
+    # A question asking for several things ("which crossings closed?", `asks_for_list`) may
+    # quote more: articles list such things across sentences. natural-dev right answers 93 ->
+    # 94 of 120, natural-train 613 -> 614 of 790, nothing else moved (bench/RESULTS.md,
+    # "Lists get room").
+    list_max_sentences: int = 6
+    list_max_chars: int = 1000
 
     def for_question(self, question: str) -> ComposerOptions:
-        """The options that rank the sentences for `question` (its own words, not its thread's)."""
+        """The options that rank and quote the sentences for `question` (its own words, not its
+        thread's)."""
+        options = self
         if len(question.split()) <= self.chat_question_words:
-            return dataclasses.replace(self, model_weight=self.chat_model_weight)
-        return self
+            options = dataclasses.replace(options, model_weight=self.chat_model_weight)
+        if asks_for_list(question):
+            options = dataclasses.replace(options, max_sentences=self.list_max_sentences,
+                                          max_chars=self.list_max_chars)
+        return options
 
 
 class AnswerScorer(Protocol):
@@ -143,6 +154,34 @@ def candidate_sentences(passages: Sequence[Passage], min_chars: int) -> list[tup
 
 def uniform_idf(term: str) -> float:
     return 1.0
+
+
+# "Which crossings closed?", "what ford models are covered…", "which 2 states…", "what are the
+# symptoms…": the words right after "which" / "what" name the kind of thing asked for, and a
+# plural or a count there asks for several.
+_LIST_QUESTION = re.compile(r"^\W*(?:which|what)(?:\s+(?:are|were)\s+the)?\s+(.*)$", re.IGNORECASE)
+_LIST_HEAD_END = STOPWORDS | {"did", "do", "does", "has", "have", "had", "were", "can", "could", "should", "from",
+                              "after", "before", "since", "during", "about", "like", "besides"}
+_MANY = frozenset("two three four five six seven eight nine ten both several".split())
+
+
+def _plural(word: str) -> bool:
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+def asks_for_list(question: str) -> bool:
+    """Whether `question` asks for several things: a plural or a count among the (at most
+    three) words after "which" or "what", before the first small word ("which ports of entry
+    were affected", not "what kind of missiles", "what did Washington get")."""
+    asked = _LIST_QUESTION.match(question)
+    if asked is None:
+        return False
+    for word in words(asked.group(1))[:3]:
+        if word in _LIST_HEAD_END:
+            return False
+        if word in _MANY or (word.isdigit() and 2 <= int(word) <= 20) or _plural(word):
+            return True
+    return False
 
 
 # "How many …?" is answered by a number; other questions by a name or a number.

@@ -10,9 +10,10 @@ import pytest
 
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD,
-                               Candidate, Composer, ComposerOptions, answer_test, asks_amount, asks_what_happened,
-                               asks_who, candidate_sentences, match_evidence, name_bonus, names_someone_new,
-                               states_amount, states_count, states_time, tells_prospect, uniform_idf)
+                               Candidate, Composer, ComposerOptions, answer_test, asks_amount, asks_for_list,
+                               asks_what_happened, asks_who, candidate_sentences, match_evidence, name_bonus,
+                               names_someone_new, states_amount, states_count, states_time, tells_prospect,
+                               uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -592,6 +593,33 @@ def test_chat_length_questions_lean_on_the_answer_model():
             "of migrants arrived in Texas?")
     assert len(quiz.split()) == 21
     assert options.for_question(quiz).model_weight == 0.5
+
+
+@pytest.mark.parametrize("question, several", [
+    ("which ports of entry were affected", True),
+    ("Which crossings closed?", True),
+    ("what ford models are covered by the june 2022 rollaway recall", True),
+    ("which 2 states were the latest to hit $5 gas in june", True),
+    ("What are the symptoms of marburg virus?", True),
+    ("which two states account for most school book bans", True),
+    # One thing asked for: a singular head, "kind of", a verb first, a year.
+    ("which daily harvest product was recalled?", False),
+    ("what kind of missiles took out zawahiri", False),
+    ("What did Biden and the Mexican president agree on?", False),
+    ("what is slowing bilateral trade?", False),
+    ("what january 2023 energy price cap did ofgem set", False),
+    ("who are the two skydivers", False),
+])
+def test_questions_asking_for_several_things(question, several):
+    assert asks_for_list(question) is several
+
+
+def test_a_question_asking_for_several_things_may_quote_more():
+    options = ComposerOptions(max_sentences=4, max_chars=700, list_max_sentences=6, list_max_chars=1000)
+    listed = options.for_question("which crossings closed?")
+    assert (listed.max_sentences, listed.max_chars) == (6, 1000)
+    single = options.for_question("which crossing closed first?")
+    assert (single.max_sentences, single.max_chars) == (4, 700)
 
 
 @pytest.mark.parametrize("chat_words, first", [

@@ -35,6 +35,9 @@ def setup_logging(level: str, token: str | None) -> None:
     import discord
 
     handler = logging.StreamHandler(sys.stderr)
+    # The handler filters too: bm25s sets its own logger to DEBUG when imported, so a re-index
+    # would print its debug lines at any LOG_LEVEL.
+    handler.setLevel(logging.getLevelName(level.upper()))
     formatter = None if sys.stderr.isatty() else logging.Formatter(PLAIN, "%Y-%m-%d %H:%M:%S")
     discord.utils.setup_logging(handler=handler, formatter=formatter, level=logging.getLevelName(level.upper()),
                                 root=True)

@@ -135,8 +135,12 @@ def main(ctx: typer.Context, data_dir: DataDir = None,
     overrides = {"newsdesk_data_dir": data_dir} if data_dir else {}
     settings = RetrievalSettings(**overrides)
     debug = debug or settings.log_level.upper() == "DEBUG"
-    # Libraries' own warnings (chromadb's, httpx's) would repeat the one line we print.
-    logging.basicConfig(level=logging.DEBUG if debug else logging.CRITICAL)
+    # Libraries' own warnings (chromadb's, httpx's) would repeat the one line we print. The
+    # handler's level too: bm25s sets its own logger to DEBUG when imported.
+    level = logging.DEBUG if debug else logging.CRITICAL
+    logging.basicConfig(level=level)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     ctx.obj = State(settings, debug)
 
 

@@ -26,7 +26,7 @@ from bot.formatting import (
     render_report,
     split_message,
 )
-from bot.logs import RedactToken
+from bot.logs import RedactToken, setup_logging
 from bot.mentions import thread_name
 from bot.streaming import EditThrottle
 from bot_fixtures import stored_votes
@@ -411,3 +411,23 @@ def test_the_newsdesk_and_its_fake_speak_the_service_protocol(desk):
         drifted += [f"{name}: extra {q}" for q in found.values()
                     if q.name not in wanted and q.default is q.empty and q.kind not in (q.VAR_KEYWORD, q.VAR_POSITIONAL)]
     assert drifted == []
+
+
+def test_a_library_logging_at_debug_is_held_to_the_log_level(capsys):
+    # bm25s sets its own logger to DEBUG on import; LOG_LEVEL=INFO must still keep its lines out.
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        setup_logging("INFO", None)
+        noisy = logging.getLogger("test-noisy-library")
+        noisy.setLevel(logging.DEBUG)
+        noisy.debug("Building index from IDs")
+        noisy.info("indexed 3 articles")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.setLevel(saved[0])
+        for handler in saved[1]:
+            root.addHandler(handler)
+    err = capsys.readouterr().err
+    assert "indexed 3 articles" in err and "Building index from IDs" not in err

@@ -4,6 +4,7 @@ long-running process does."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -63,6 +64,15 @@ def test_search_summary_and_a_no_op_index_import_no_torch(onnx_desk, args):
     done, modules = run_cli(onnx_desk.data_dir, *args)
     assert done.returncode == 0, done.stderr
     assert modules & MODEL_STACK == set()
+
+
+def test_indexing_prints_no_library_debug_lines(onnx_desk, tmp_path):
+    # bm25s sets its own logger to DEBUG when imported; building an index must not print its lines.
+    shutil.copytree(onnx_desk.data_dir / "models", tmp_path / "models")  # the export: no torch needed
+    done, _ = run_cli(tmp_path, "index", str(SEEDS))
+    assert done.returncode == 0, done.stderr
+    assert "added 1, updated 0, unchanged 0, deleted 0, failed 0" in done.stdout
+    assert [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("MODULES ")] == []
 
 
 @pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["sources"]])

@@ -136,11 +136,12 @@ def main(ctx: typer.Context, data_dir: DataDir = None,
     settings = RetrievalSettings(**overrides)
     debug = debug or settings.log_level.upper() == "DEBUG"
     # Libraries' own warnings (chromadb's, httpx's) would repeat the one line we print. The
-    # handler's level too: bm25s sets its own logger to DEBUG when imported.
+    # handler filters too: bm25s sets its own logger to DEBUG when imported. (When the process
+    # has handlers already, as under pytest, basicConfig leaves them alone.)
     level = logging.DEBUG if debug else logging.CRITICAL
-    logging.basicConfig(level=level)
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(level)
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = State(settings, debug)
 
 

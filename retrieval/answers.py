@@ -14,6 +14,7 @@ words and meaning (`match_evidence`). Each threshold is calibrated with the benc
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import re
@@ -198,11 +199,14 @@ _NAME = re.compile(r"\b[A-Z][\w’'&.-]+")
 
 _ASKS_TIME = re.compile(r"^\W*(?:when|since when|since what|(?:what|which) (?:date|day|year|month|time))\b"
                         r"|\bwhen(?:'s|’s| is| was| will| did| does| do| are| were)\b", re.IGNORECASE)
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
-           "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec")
+# Day and month names, one list for telling times (`_TIME`) and for telling them from names
+# (`_CALENDAR`); retrieval/dates.py reads dates with the same `calendar` names.
+_DAY_NAMES = tuple(name.lower() for name in calendar.day_name)
+_MONTH_NAMES = tuple(name.lower() for name in calendar.month_name if name)
+_MONTHS = "|".join(_MONTH_NAMES) + "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 # A date or a time, absolute or relative: what a "when" question is answered with.
 _TIME = re.compile(
-    r"\b(?:(?:1[89]|20)\d\d|" + _MONTHS + r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today"
+    r"\b(?:(?:1[89]|20)\d\d|" + _MONTHS + "|" + "|".join(_DAY_NAMES) + r"|today"
     r"|tomorrow|yesterday|tonight|(?:this|next|last|later this|earlier this) (?:week|month|year|weekend|season)"
     r"|ago|a\.m|p\.m|noon|midnight|morning|evening|afternoon|spring|summer|autumn|fall|winter|decades?|century"
     r"|since|until|by the end of|(?:days?|weeks?|months?|years?) (?:later|earlier|after|before))\b", re.IGNORECASE)
@@ -309,8 +313,7 @@ _ASKS_WHO = re.compile(r"^\W*(?:who|whom|whose)\b|\bwho(?:'s|’s| is| was| are|
 # Capitalised words in a row, small particles between them allowed: "Andrés Manuel López
 # Obrador", "Toll Brothers", "Gov. Gavin Newsom".
 _NAME_RUN = re.compile(r"[A-Z][\w’'.&-]*(?:\s+(?:(?:of|de|da|la|van|von|bin|al)\s+)?[A-Z][\w’'.&-]*)*")
-_CALENDAR = frozenset(("monday tuesday wednesday thursday friday saturday sunday january february march april may "
-                       "june july august september october november december").split())
+_CALENDAR = frozenset(_DAY_NAMES + _MONTH_NAMES)
 
 
 def asks_who(question: str) -> bool:

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
-                               ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNREAD,
-                               Candidate, Composer, ComposerOptions, answer_test, asks_amount, asks_for_list,
-                               asks_what_happened, asks_who, candidate_sentences, match_evidence, name_bonus,
+                               ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
+                               ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_amount,
+                               asks_for_list, asks_what_happened, asks_who, candidate_sentences, leaves_unnamed,
+                               match_evidence, name_bonus,
                                names_someone_new, states_amount, states_count, states_time, tells_prospect,
                                uniform_idf)
 from retrieval.answer_model import AnswerModel
@@ -532,6 +533,37 @@ def test_a_plan_is_no_answer_to_what_happened(question, because):
     answer = Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [fine])
     assert answer.abstained_because == because
     assert answer.abstained is bool(because)
+
+
+_BIDDER = "An anonymous bidder paid a record-breaking $19 million for a private steak lunch with Warren Buffett."
+
+
+@pytest.mark.parametrize("question, sentence, unnamed", [
+    ("who was the anonymous bidder that won the buffett lunch", _BIDDER, True),
+    ("who bought the lunch with buffett", "The lunch went to an unidentified buyer on Friday.", True),
+    # The sentence names someone the question does not: the answer, whatever else it says.
+    ("who compiled the data leak", "An anonymous user said Shanghai Police compiled it.", False),
+    # Not asked "who": the sum is the answer.
+    ("how much did the anonymous bidder pay for the buffett lunch", _BIDDER, False),
+    ("who won the buffett lunch", "Buffett's lunch raised $19 million for the Glide Foundation.", False),
+])
+def test_a_sentence_saying_the_person_was_not_named(question, sentence, unnamed):
+    assert leaves_unnamed(question, sentence) is unnamed
+
+
+@pytest.mark.parametrize("question, because", [
+    ("who was the anonymous bidder that won the buffett lunch", ABSTAIN_UNNAMED),
+    ("how much did the anonymous bidder pay for the buffett lunch", ""),
+])
+def test_an_unnamed_person_is_no_answer_to_who(question, because):
+    lunch = Passage(chunk_id="lunch#0", doc_id="lunch", text=_BIDDER, score=1.0, title="Lunch", source="CNN",
+                    date="2022-06-18", url="https://example.org/lunch", start=0, end=len(_BIDDER),
+                    dense_similarity=0.6)
+    options = ComposerOptions(min_evidence=0.0)
+    answer = Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [lunch])
+    assert answer.abstained_because == because
+    assert answer.abstained is bool(because)
+    assert answer.text == (ABSTAIN_TEXT if because else _BIDDER + " [1]")
 
 
 class ReadsAs:

@@ -13,7 +13,7 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_amount,
                                asks_for_list, asks_what_happened, asks_who, candidate_sentences, leaves_unnamed,
                                match_evidence, name_bonus,
-                               names_someone_new, states_amount, states_count, states_time, tells_prospect,
+                               asks_where, names_somewhere_new, names_someone_new, states_amount, states_count, states_time, tells_prospect,
                                uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
@@ -486,6 +486,39 @@ def test_a_who_question_ranks_a_new_name_higher_without_more_evidence():
     assert name_bonus("which show was green lit?", options)("“Squid Game” is officially coming back.") == 0.0
     ranked = [Candidate(None, 0, 10, "…", score=0.9, similarity=0.5, answers=0.4, name_bonus=0.1)]
     assert match_evidence(ranked, dataclasses.replace(options, model_weight=0.5)) == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("where was the winning mega millions ticket bought?", True),
+    ("Where did Jean-Luc Godard die", True),
+    ("blue origin - where's the capsule landing", True),
+    ("So where did the migrants go after the island?", True),
+    ("who did Biden speak with?", False),
+    ("what happened to the stores elsewhere", False),
+])
+def test_questions_asking_where(question, asks):
+    assert asks_where(question) is asks
+
+
+@pytest.mark.parametrize("sentence, new", [
+    ("A shopper at a Speedway gas station in Des Plaines, Illinois, won the jackpot.", True),
+    ("The capsule touched down at White Sands Space Harbor in New Mexico.", True),
+    ("The winning ticket was sold in Illinois, the lottery said.", False),  # the question's own place
+    ("The winning ticket was sold on Friday, the lottery said.", False),  # a day is no place
+    ("Speedway, the chain that sold it, is owned by 7-Eleven.", False),  # a name, but not where
+])
+def test_a_place_the_question_does_not_name(sentence, new):
+    assert names_somewhere_new("where in illinois was the winning mega millions ticket bought?", sentence) is new
+
+
+def test_a_where_question_ranks_a_new_place_higher_without_more_evidence():
+    options = ComposerOptions(answer_weight=0.1, place_weight=0.3)
+    where = name_bonus("where was the winning ticket bought?", options)
+    assert where("It was bought at a gas station in Des Plaines, Illinois.") == pytest.approx(0.2)
+    assert where("The winning ticket was bought by 2 people.") == 0.0
+    # A "where" question gains nothing for a person's name; other questions nothing for a place.
+    assert where("Speedway's Jack Roberts sold the ticket.") == 0.0
+    assert name_bonus("how much was the winning ticket?", options)("It was bought in Des Plaines.") == 0.0
 
 
 @pytest.mark.parametrize("text, counts", [

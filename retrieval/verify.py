@@ -24,6 +24,7 @@ never evidence: an article cannot vouch for what it tells the model to say.
 
 from __future__ import annotations
 
+import calendar
 import copy
 import re
 from collections.abc import Mapping, Sequence
@@ -46,8 +47,8 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 _ABSTAIN = re.compile(r"^\W*i\s+(?:do\s+not|don['’]t)\s+know\b", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z'’-]+")
-_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december", "sept"}
+# Full month names, and "Sept.", so that "December" and "Dec." meet as "dec" (`_month_short`).
+_MONTHS = {name.lower() for name in calendar.month_name if name} | {"sept"}
 # Text that speaks to a language model rather than to a reader.
 INSTRUCTION_LIKE = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,60}\b(?:instructions?|prompts?|rules|directions)\b"

@@ -75,8 +75,9 @@ class ComposerOptions:
     # The same for a "where" question and a sentence naming a place it does not
     # (`names_somewhere_new`). Both bonuses order the best `dense_candidates` sentences last.
     # natural-dev 94 -> 95 of 120 right answers, natural-train 614 -> 617 of 790 (no rule was
-    # written from it), RealTimeQA answerable refused 7 -> 6 of 141, no refusal lost; an extra
-    # 0.3 instead of 0.2 gave the same total (bench/RESULTS.md, "Where").
+    # written from it), RealTimeQA answerable refused 7 -> 6 of 141, no refusal lost.
+    # bench.composer_cv over place_weight 0.1 (off), 0.3, 0.4: 205 of 301 right held out;
+    # natural-train 613 / 617 / 616 (bench/RESULTS.md, "Where, anonymous").
     place_weight: float = 0.30
     # When the question asks about recent news, a sentence of an article from that period
     # gains this much (bench/tune.py: 0.05 lifted exact option 0.589 -> 0.603 on the dev set).
@@ -549,7 +550,7 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
         cheap = [dataclasses.replace(c, score=c.score + options.dense_weight * float(sim), similarity=float(sim))
                  for c, sim in zip(shortlist, similarities)] + cheap[options.dense_candidates:]
     # A new name (or place) orders the best few last, once meaning and the model have been
-    # weighed, and does not choose which sentences they weigh (bench/RESULTS.md, "Where").
+    # weighed, and does not choose which sentences they weigh (bench/RESULTS.md, "Where, anonymous").
     named = name_bonus(question, options)
     head = []
     for c in cheap[: options.dense_candidates]:
@@ -718,7 +719,7 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         # "Who was the anonymous bidder that won the Buffett lunch?" answered with "An anonymous
         # bidder paid a record-breaking $19 million…": the report itself says it does not know.
         # The first sentence only, as above. natural-dev: 2 more of 40 unanswerable refused;
-        # it fires on no natural-train or RealTimeQA question (bench/RESULTS.md, "Anonymous").
+        # it fires on no natural-train or RealTimeQA question (bench/RESULTS.md, "Where, anonymous").
         return ABSTAIN_UNNAMED
     read = [c.answers for c in ranked[: options.dense_candidates] if c.answers is not None]
     if read and max(read) < options.min_answer_probability:

@@ -211,7 +211,7 @@ _ASKS_TIME = re.compile(r"^\W*(?:when|since when|since what|(?:what|which) (?:da
 # (`_CALENDAR`); retrieval/dates.py reads dates with the same `calendar` names.
 _DAY_NAMES = tuple(name.lower() for name in calendar.day_name)
 _MONTH_NAMES = tuple(name.lower() for name in calendar.month_name if name)
-_MONTHS = "|".join(_MONTH_NAMES) + "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+_MONTHS = "|".join(_MONTH_NAMES + tuple(name.lower() for name in calendar.month_abbr if name)) + "|sept"
 # A date or a time, absolute or relative: what a "when" question is answered with.
 _TIME = re.compile(
     r"\b(?:(?:1[89]|20)\d\d|" + _MONTHS + "|" + "|".join(_DAY_NAMES) + r"|today"

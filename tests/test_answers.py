@@ -560,10 +560,7 @@ def test_sentences_telling_only_a_plan(text, prospect):
 ])
 def test_a_plan_is_no_answer_to_what_happened(question, because):
     text = "Instagram plans to appeal against the fine of 405 million euros, a spokesperson for Meta said on Monday."
-    fine = Passage(chunk_id="fine#0", doc_id="fine", text=text, score=1.0, title="Fine", source="CNN",
-                   date="2022-09-05", url="https://example.org/fine", start=0, end=len(text), dense_similarity=0.6)
-    options = ComposerOptions(min_evidence=0.0)
-    answer = Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [fine])
+    answer = compose_over_one_sentence(question, text)
     assert answer.abstained_because == because
     assert answer.abstained is bool(because)
 
@@ -589,14 +586,19 @@ def test_a_sentence_saying_the_person_was_not_named(question, sentence, unnamed)
     ("how much did the anonymous bidder pay for the buffett lunch", ""),
 ])
 def test_an_unnamed_person_is_no_answer_to_who(question, because):
-    lunch = Passage(chunk_id="lunch#0", doc_id="lunch", text=_BIDDER, score=1.0, title="Lunch", source="CNN",
-                    date="2022-06-18", url="https://example.org/lunch", start=0, end=len(_BIDDER),
-                    dense_similarity=0.6)
-    options = ComposerOptions(min_evidence=0.0)
-    answer = Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [lunch])
+    answer = compose_over_one_sentence(question, _BIDDER)
     assert answer.abstained_because == because
     assert answer.abstained is bool(because)
     assert answer.text == (ABSTAIN_TEXT if because else _BIDDER + " [1]")
+
+
+def compose_over_one_sentence(question, text):
+    """The composer's answer from one passage holding `text`, which the answer model reads as
+    an answer and no evidence threshold holds back: what is left to refuse it is a rule."""
+    passage = Passage(chunk_id="story#0", doc_id="story", text=text, score=1.0, title="Story", source="CNN",
+                      date="2022-09-05", url="https://example.org/story", start=0, end=len(text), dense_similarity=0.6)
+    options = ComposerOptions(min_evidence=0.0)
+    return Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [passage])
 
 
 class ReadsAs:

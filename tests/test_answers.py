@@ -531,6 +531,32 @@ def test_a_count_is_no_sum_of_money(text, counts):
     assert states_count("how many borrowers have applied for loan forgiveness", text) is counts
 
 
+# Best sentences quoted for unanswerable "how many" questions of natural-train before the rule.
+@pytest.mark.parametrize("question, text, counts", [
+    ("how many people came out for the avalanche stanley cup parade",
+     "The Avalanche tied an NHL record with their 10th come-from-behind victory of the playoffs to beat the Tampa"
+     " Bay Lightning 2-1 in Game 6 Sunday night.", False),  # a rank, a score, a label
+    ("how many people died in tonga from the volcano eruption",
+     "The volcano, about 30 kilometers (18.6 miles) southeast of Tonga's Fonuafo'ou island, first erupted on Friday"
+     " and a second time on Saturday around 5:26 p.m. local time.", False),  # measures, a time of day
+    ("how many customers have signed up for epb's 25 gig internet so far",
+     "25-gig is available to every customer in our 600-mile area.", False),  # a measure; 25 is the question's
+    ("how many ukrainian men have been stopped at the border",
+     "It is forbidden for men aged 18-60 to leave the borders of Ukraine.", False),  # a range
+    ("how many more points does lebron need to pass kareem",
+     "The new season gets underway on October 18.", False),  # a date
+    ("how many people were still using internet explorer",
+     "Some 27 years after Microsoft first debuted Internet Explorer, it will retire the browser.", False),
+    # Counts, and measures in the unit the question counts in.
+    ("how many people died in tonga", "About 500 people died in Game 6's stampede.", True),
+    ("how many points did leon draisaitl put up", "Draisaitl, the NHL's lone 100-point scorer, won the Hart Trophy.", True),
+    ("how many weeks will nadal be sidelined", "Nadal will be out for 6 weeks.", True),
+    ("how many saves did vasilevskiy make", "Andrei Vasilevskiy made 20 saves in Game 6.", True),
+])
+def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
+    assert states_count(question, text) is counts
+
+
 @pytest.mark.parametrize("question, asks", [
     ("how many years did sunny balwani get at sentencing", True),
     ("did instagram win its appeal against the fine", True),

@@ -338,7 +338,7 @@ def states_number(question: str, sentence: str) -> bool:
 
 
 _ASKS_WHO = re.compile(r"^\W*(?:who|whom|whose)\b|\bwho(?:'s|’s| is| was| are| were| did| will| does)\b"
-                       r"|\bwhat(?:'s|’s| is| was)? (?:the )?name\b", re.IGNORECASE)
+                       r"|\bwhat(?:'s|’s|s| is| was)? (?:the )?name\b", re.IGNORECASE)
 # Capitalised words in a row, small particles between them allowed: "Andrés Manuel López
 # Obrador", "Toll Brothers", "Gov. Gavin Newsom".
 _NAME_RUN = re.compile(r"[A-Z][\w’'.&-]*(?:\s+(?:(?:of|de|da|la|van|von|bin|al)\s+)?[A-Z][\w’'.&-]*)*")

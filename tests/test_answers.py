@@ -466,6 +466,16 @@ def test_a_sum_of_money_the_question_does_not_already_name(text, states):
     assert states_amount("how much did the $1.34 billion winners pay in taxes", text) is states
 
 
+@pytest.mark.parametrize("question, asks", [
+    ("who did biden speak with?", True),
+    ("what's the name of meloni's party", True),
+    ("whats the name of the song the new purple m&m sings?", True),  # typed without the apostrophe
+    ("what did the name change cost", False),
+])
+def test_questions_asking_who(question, asks):
+    assert asks_who(question) is asks
+
+
 @pytest.mark.parametrize("question, sentence, new", [
     ("who signed california's fast food wage council bill", "California Gov. Gavin Newsom signed a bill.", True),
     ("who was the anonymous bidder that won the buffett lunch",

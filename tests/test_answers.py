@@ -553,12 +553,15 @@ def test_a_count_is_no_sum_of_money(text, counts):
      "25-gig is available to every customer in our 600-mile area.", False),  # a measure; 25 is the question's
     ("how many ukrainian men have been stopped at the border",
      "It is forbidden for men aged 18-60 to leave the borders of Ukraine.", False),  # a range
+    ("how many weeks will nadal be sidelined with the abdominal tear",
+     "Nadal needed a medical timeout in the second set of his five-set victory over the two-time champion.", False),
     ("how many more points does lebron need to pass kareem",
      "The new season gets underway on October 18.", False),  # a date
     ("how many people were still using internet explorer",
      "Some 27 years after Microsoft first debuted Internet Explorer, it will retire the browser.", False),
     # Counts, and measures in the unit the question counts in.
     ("how many people died in tonga", "About 500 people died in Game 6's stampede.", True),
+    ("how many people died in tonga", "Twenty-five people died, officials said on Day 3.", True),
     ("how many points did leon draisaitl put up", "Draisaitl, the NHL's lone 100-point scorer, won the Hart Trophy.", True),
     ("how many weeks will nadal be sidelined", "Nadal will be out for 6 weeks.", True),
     ("how many saves did vasilevskiy make", "Andrei Vasilevskiy made 20 saves in Game 6.", True),

@@ -11,10 +11,10 @@ import pytest
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
                                ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_amount,
-                               asks_for_list, asks_what_happened, asks_who, candidate_sentences, leaves_unnamed,
-                               match_evidence, name_bonus,
-                               asks_where, names_somewhere_new, names_someone_new, states_amount, states_count, states_time, tells_prospect,
-                               uniform_idf)
+                               asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where, asks_who,
+                               candidate_sentences, leaves_unnamed, match_evidence, name_bonus, names_someone_new,
+                               names_somewhere_new, states_amount, states_count, states_quantity, states_time,
+                               tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -562,12 +562,30 @@ def test_a_count_is_no_sum_of_money(text, counts):
     # Counts, and measures in the unit the question counts in.
     ("how many people died in tonga", "About 500 people died in Game 6's stampede.", True),
     ("how many people died in tonga", "Twenty-five people died, officials said on Day 3.", True),
-    ("how many points did leon draisaitl put up", "Draisaitl, the NHL's lone 100-point scorer, won the Hart Trophy.", True),
+    ("how many points did leon draisaitl put up",
+     "Draisaitl, the NHL's lone 100-point scorer, won the Hart Trophy.", True),
     ("how many weeks will nadal be sidelined", "Nadal will be out for 6 weeks.", True),
     ("how many saves did vasilevskiy make", "Andrei Vasilevskiy made 20 saves in Game 6.", True),
 ])
 def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
     assert states_count(question, text) is counts
+
+
+@pytest.mark.parametrize("question, sentence, states", [
+    ("what percent voted yes in ireland's 2015 gay marriage referendum?",
+     "62.1% of voters approved the measure.", True),
+    ("what share of maryland's gas tax savings reached drivers",
+     "In Maryland, 72 percent of the savings was passed on.", True),
+    ("what percentage of the us population is vaccinated", "About two-thirds of the population is vaccinated.", True),
+    ("what percent of adults have had covid", "One in five adults has had Covid, the CDC says.", True),
+    ("what percent of the vote did chuck edwards get against cawthorn",
+     "Cawthorn conceded his race in the primary for North Carolina's 11th District to Chuck Edwards.", False),
+    ("what percent of the vote did harriet hageman get against cheney",
+     "Hageman defeated the incumbent congresswoman in one of the most-watched primaries.", False),
+])
+def test_a_percentage_question_is_answered_with_a_percentage(question, sentence, states):
+    assert asks_quantity(question) and asks_percentage(question)
+    assert states_quantity(question, sentence) is states
 
 
 @pytest.mark.parametrize("question, asks", [

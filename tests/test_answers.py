@@ -11,10 +11,10 @@ import pytest
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
                                ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_amount,
-                               asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where, asks_who,
-                               candidate_sentences, leaves_unnamed, match_evidence, name_bonus, names_someone_new,
-                               names_somewhere_new, states_amount, states_count, states_quantity, states_time,
-                               tells_prospect, uniform_idf)
+                               asks_age, asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where,
+                               asks_who, candidate_sentences, leaves_unnamed, match_evidence, name_bonus,
+                               names_someone_new, names_somewhere_new, states_amount, states_count, states_quantity,
+                               states_time, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -586,6 +586,20 @@ def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
 def test_a_percentage_question_is_answered_with_a_percentage(question, sentence, states):
     assert asks_quantity(question) and asks_percentage(question)
     assert states_quantity(question, sentence) is states
+
+
+@pytest.mark.parametrize("sentence, states", [
+    ("Police arrested Tetsuya Yamagami, a 41-year-old man, at the scene.", True),
+    ("Nichelle Nichols, 'Star Trek' icon, dies at 89.", True),
+    ("Staal, 37, won a Stanley Cup with the Carolina Hurricanes in 2006.", True),
+    ("Archaeologists found an amputee who lived 31,000 years ago.", True),
+    ("The galaxy sits about 100 million light-years from Earth.", False),
+    ("One case is a toddler who is a resident of California.", False),
+    ("Vic Howe said in a 2004 interview that he went to see Gordie.", False),
+])
+def test_an_age_question_is_answered_with_an_age(sentence, states):
+    assert asks_age("how old is the person in the story") and asks_quantity("how old is the person in the story")
+    assert states_quantity("how old is the person in the story", sentence) is states
 
 
 @pytest.mark.parametrize("question, asks", [

@@ -334,6 +334,15 @@ _FRACTION = re.compile(rf"\b(?:half|halves|thirds?|quarters?|fifths?|tenths?"
                        rf"|(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:every )?(?:\d+|{_NUMBER_WORDS}))\b", re.IGNORECASE)
 
 
+def asks_percentage(question: str) -> bool:
+    return _ASKS_PERCENTAGE.search(question) is not None
+
+
+def states_percentage(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds a percentage or a fraction that `question` does not already hold."""
+    return _states_new(_PERCENT, question, sentence) or _states_new(_FRACTION, question, sentence)
+
+
 # "How old …?" is answered with an age ("41-year-old", "aged 67", "dies at 89", "Staal, 37,",
 # "in his 80s") or an age in years ("lived 31,000 years ago"), not "100 million light-years
 # from Earth" nor "One case is a toddler".
@@ -351,15 +360,6 @@ def asks_age(question: str) -> bool:
 def states_age(question: str, sentence: str) -> bool:
     """Whether `sentence` holds an age that `question` does not already hold."""
     return _states_new(_AGE, question, sentence)
-
-
-def asks_percentage(question: str) -> bool:
-    return _ASKS_PERCENTAGE.search(question) is not None
-
-
-def states_percentage(question: str, sentence: str) -> bool:
-    """Whether `sentence` holds a percentage or a fraction that `question` does not already hold."""
-    return _states_new(_PERCENT, question, sentence) or _states_new(_FRACTION, question, sentence)
 
 
 def states_quantity(question: str, sentence: str) -> bool:

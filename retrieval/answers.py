@@ -196,7 +196,7 @@ def asks_for_list(question: str) -> bool:
 # "How many …?" is answered by a number; other questions by a name or a number.
 _ASKS_QUANTITY = re.compile(
     r"\b(?:how (?:many|much|long|old|far|often|big|large|high|fast)|by how|approximately"
-    r"|what (?:percentage|percent|share|fraction|number|amount|age|price))\b", re.IGNORECASE)
+    r"|what (?:percentage|percent|share|fraction|proportion|number|amount|age|price))\b", re.IGNORECASE)
 # Digits, or a number written out ("two people", "hundreds of homes", "twice").
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
                  r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?"
@@ -329,7 +329,8 @@ def states_count(question: str, sentence: str) -> bool:
 
 # "What percent of the vote did Hageman get?" is answered with a percentage or a fraction
 # ("62.1%", "about two-thirds", "one in five"), not with "North Carolina's 11th District".
-_ASKS_PERCENTAGE = re.compile(r"\bwhat (?:percent(?:age)?|share|fraction|proportion|portion)\b", re.IGNORECASE)
+# Each of these is a quantity question too (`_ASKS_QUANTITY`): `missing_answer` asks that first.
+_ASKS_PERCENTAGE = re.compile(r"\bwhat (?:percent(?:age)?|share|fraction|proportion)\b", re.IGNORECASE)
 _FRACTION = re.compile(rf"\b(?:half|halves|thirds?|quarters?|fifths?|tenths?"
                        rf"|(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:every )?(?:\d+|{_NUMBER_WORDS}))\b", re.IGNORECASE)
 

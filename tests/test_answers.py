@@ -577,6 +577,7 @@ def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
     ("what share of maryland's gas tax savings reached drivers",
      "In Maryland, 72 percent of the savings was passed on.", True),
     ("what percentage of the us population is vaccinated", "About two-thirds of the population is vaccinated.", True),
+    ("what proportion of voters backed the measure", "Some 62.1 per cent of voters backed it.", True),
     ("what percent of adults have had covid", "One in five adults has had Covid, the CDC says.", True),
     ("what percent of the vote did chuck edwards get against cawthorn",
      "Cawthorn conceded his race in the primary for North Carolina's 11th District to Chuck Edwards.", False),

@@ -634,17 +634,21 @@ def match_evidence(ranked: Sequence[Candidate], options: ComposerOptions) -> flo
 
 
 def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candidate]:
-    """The best sentence, then close runners-up, within the length budget."""
+    """The best sentence, then close runners-up, within the length budget. A sentence already
+    chosen from another article (a wire story printed by two papers, an updated version of a
+    story) is not quoted twice: on the dev sets 37 of 1,232 answers repeated one."""
     if not ranked:
         return []
     chosen = [ranked[0]]
+    said = {_plain(ranked[0].text)}
     length = len(ranked[0].text)
     for cand in ranked[1:]:
         if len(chosen) >= options.max_sentences or cand.score < options.relative_cutoff * ranked[0].score:
             break
-        if length + len(cand.text) > options.max_chars:
+        if length + len(cand.text) > options.max_chars or _plain(cand.text) in said:
             continue
         chosen.append(cand)
+        said.add(_plain(cand.text))
         length += len(cand.text)
     return chosen
 

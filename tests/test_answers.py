@@ -673,6 +673,23 @@ def compose_over_one_sentence(question, text):
     return Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [passage])
 
 
+def test_a_sentence_printed_by_two_papers_is_quoted_once():
+    # The same wire sentence in two articles (whitespace apart): quoted once, from the better
+    # ranked article, and the room it would take goes to the next sentence.
+    wire = "The Harbor Bridge closed on Monday after inspectors found cracks in two of its piers."
+    later = "Engineers expect repairs to the Harbor Bridge to take six weeks."
+    first = Passage(chunk_id="a#0", doc_id="a", text=wire, score=1.0, title="Bridge shut", source="AP",
+                    date="2022-09-05", url="https://example.org/a", start=0, end=len(wire), dense_similarity=0.6)
+    reprint = wire.replace("after inspectors", "after  inspectors") + " " + later
+    second = Passage(chunk_id="b#0", doc_id="b", text=reprint, score=0.9, title="Bridge closed", source="Herald",
+                     date="2022-09-05", url="https://example.org/b", start=0, end=len(reprint), dense_similarity=0.6)
+    composer = Composer(HashEmbeddings(512, terms), ComposerOptions(min_evidence=0.0, relative_cutoff=0.0),
+                        answer_model=ReadsAs(2.0))
+    answer = composer.compose("Why did the Harbor Bridge close?", [first, second])
+    assert answer.text == f"{wire} [1] {later} [2]"
+    assert [(c.doc_id, c.quote) for c in answer.citations] == [("a", wire), ("b", later)]
+
+
 class ReadsAs:
     """An answer model giving every sentence the same probability (a logit)."""
 

@@ -15,6 +15,11 @@ from .models import Passage, Summary
 from .store import StoredArticle, StoredChunk
 from .search import passage_from
 
+# A topic summary keeps sentences scoring at least this share of the best one. Its own setting:
+# an answer's runners-up (ComposerOptions.relative_cutoff) were tuned for holding the answer,
+# while a summary's tail must stop before stories about something else.
+TOPIC_CUTOFF = 0.65
+
 
 def key_sentences(chunks: Sequence[StoredChunk], count: int, min_chars: int = 40) -> list[Candidate]:
     """The sentences that best stand for an article, in article order.
@@ -53,7 +58,7 @@ def summarize_topic(topic: str, passages: Sequence[Passage], embeddings: Embeddi
     ranked = rank_sentences(topic, passages, embeddings, options, idf)
     chosen, per_article = [], Counter()
     for cand in ranked:
-        if cand.score < options.relative_cutoff * ranked[0].score:
+        if cand.score < TOPIC_CUTOFF * ranked[0].score:
             # The tail of a search is often about something else that shares a word ("the rail
             # strike" brought a 1997 steel strike; "the Eurovision scandal", a bank's scandal).
             break

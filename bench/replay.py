@@ -22,6 +22,7 @@ and every question whose outcome the variant changed, with its new answer.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pickle
 from collections import Counter
@@ -35,18 +36,20 @@ from bench import tune
 from bench.composer_cv import Case, MemoScorer, cases
 from bench.console import err, out
 from bench.dataset import DEFAULT_DATASET, load_article_records, load_questions
-from bench.index_cache import CACHE_DIR
+from bench.index_cache import CACHE_DIR, bench_settings, cache_key
 from bench.metrics import option_holders
 from bench.natural import NATURAL_DEV
 from bench.passes import asking_without
 from retrieval.answer_model import AnswerModel
 from retrieval.answers import Composer, ComposerOptions
-from retrieval.config import ASK_PASSAGES
+from retrieval.config import ASK_PASSAGES, RetrievalSettings
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 CHECK_SET = NATURAL_DEV.parent / "natural-train"
-REPLAY_DIR = CACHE_DIR / "replay"
+# Beside the index it replays (keyed like it by the settings measured), so a new index or
+# model starts afresh.
+REPLAY_DIR = CACHE_DIR / cache_key(DEFAULT_DATASET.name, bench_settings(RetrievalSettings(), llm=False)) / "replay"
 KINDS = ("natural", "check", "rtqa", "noopt")
 
 
@@ -117,10 +120,12 @@ def changed(before: Sequence[Outcome], after: Sequence[Outcome]) -> list[tuple[s
 
 
 class DiskMemo:
-    """The answer model's logits and the sentence vectors of earlier runs, kept in REPLAY_DIR."""
+    """An answer model's logits and the sentence vectors of earlier runs, kept in REPLAY_DIR
+    under a digest of the model's weights (a model retrained in the same folder starts afresh)."""
 
-    def __init__(self, name: str):
-        self.path = REPLAY_DIR / f"memo-{name}.pkl"
+    def __init__(self, model: AnswerModel):
+        digest = hashlib.sha256((model.folder / "model.onnx").read_bytes()).hexdigest()[:16]
+        self.path = REPLAY_DIR / f"memo-{digest}.pkl"
 
     def load(self, scorer: MemoScorer, embeddings) -> None:
         if self.path.exists():
@@ -158,7 +163,7 @@ def main(set_: Annotated[list[str] | None, typer.Option("--set", help="a Compose
     _, desk = tune.cached_desk(False, memoise=True)
     found = searched(desk, search)
     shipped_scorer = MemoScorer(desk.composer.answer_model)
-    memo = DiskMemo("shipped")
+    memo = DiskMemo(desk.composer.answer_model)
     memo.load(shipped_scorer, desk.embeddings)
     shipped = Composer(desk.embeddings, desk.composer.options, idf=desk.lexical.idf, answer_model=shipped_scorer)
     options, scorer = desk.composer.options, shipped_scorer
@@ -166,14 +171,14 @@ def main(set_: Annotated[list[str] | None, typer.Option("--set", help="a Compose
         candidate = AnswerModel(answer_model)
         scorer = MemoScorer(candidate)
         options = dataclasses.replace(options, min_answer_probability=candidate.min_probability)
-        DiskMemo(answer_model.resolve().name).load(scorer, desk.embeddings)
+        DiskMemo(candidate).load(scorer, desk.embeddings)
     variant = Composer(desk.embeddings, dataclasses.replace(options, **update),
                        idf=desk.lexical.idf, answer_model=scorer)
     with err.status("composing"):
         before, after = answer_all(shipped, found), answer_all(variant, found)
     memo.save(shipped_scorer, desk.embeddings)
     if answer_model:
-        DiskMemo(answer_model.resolve().name).save(scorer, desk.embeddings)
+        DiskMemo(candidate).save(scorer, desk.embeddings)
     out.print(f"shipped: {summary(before)}")
     out.print(f"variant: {summary(after)}")
     wanted = set(show.split(","))

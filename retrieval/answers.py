@@ -198,10 +198,14 @@ def asks_for_list(question: str) -> bool:
     return False
 
 
-# "How many …?" is answered by a number; other questions by a name or a number.
+# "How many …?" is answered by a number; other questions by a name or a number. A question
+# for a percentage or an age is a quantity question too, with its own kind of number
+# (`states_quantity`).
+_ASKS_PERCENTAGE = re.compile(r"\bwhat (?:percent(?:age)?|share|fraction|proportion)\b", re.IGNORECASE)
+_ASKS_AGE = re.compile(r"\bhow old\b|\bwhat age\b", re.IGNORECASE)
 _ASKS_QUANTITY = re.compile(
-    r"\b(?:how (?:many|much|long|old|far|often|big|large|high|fast)|by how|approximately"
-    r"|what (?:percentage|percent|share|fraction|proportion|number|amount|age|price))\b", re.IGNORECASE)
+    r"\b(?:how (?:many|much|long|far|often|big|large|high|fast)|by how|approximately|what (?:number|amount|price))\b"
+    rf"|{_ASKS_PERCENTAGE.pattern}|{_ASKS_AGE.pattern}", re.IGNORECASE)
 # Digits, or a number written out ("two people", "hundreds of homes", "twice").
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
                  r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?"
@@ -334,8 +338,6 @@ def states_count(question: str, sentence: str) -> bool:
 
 # "What percent of the vote did Hageman get?" is answered with a percentage or a fraction
 # ("62.1%", "about two-thirds", "one in five"), not with "North Carolina's 11th District".
-# Each of these is a quantity question too (`_ASKS_QUANTITY`): `missing_answer` asks that first.
-_ASKS_PERCENTAGE = re.compile(r"\bwhat (?:percent(?:age)?|share|fraction|proportion)\b", re.IGNORECASE)
 _FRACTION = re.compile(rf"\b(?:half|halves|thirds?|quarters?|fifths?|tenths?"
                        rf"|(?:\d+|{_NUMBER_WORDS}) (?:in|out of) (?:every )?(?:\d+|{_NUMBER_WORDS}))\b", re.IGNORECASE)
 
@@ -352,7 +354,6 @@ def states_percentage(question: str, sentence: str) -> bool:
 # "How old …?" is answered with an age ("41-year-old", "aged 67", "dies at 89", "Staal, 37,",
 # "in his 80s") or an age in years ("lived 31,000 years ago"), not "100 million light-years
 # from Earth" nor "One case is a toddler".
-_ASKS_AGE = re.compile(r"\bhow old\b|\bwhat age\b", re.IGNORECASE)
 _AGE_NUMBER = rf"(?:\d{{1,3}}|{_NUMBER_WORDS})"
 _AGE = re.compile(rf"\b{_AGE_NUMBER}[-\s]years?[-\s]old\b|\baged? (?:of )?{_AGE_NUMBER}\b|\bat {_AGE_NUMBER}\b"
                   rf"|\b(?:his|her|their|early|mid|late)[-\s]\d0s\b|(?<=[A-Za-z]), \d{{1,3}},"
@@ -650,10 +651,11 @@ def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candid
     for cand in ranked[1:]:
         if len(chosen) >= options.max_sentences or cand.score < options.relative_cutoff * ranked[0].score:
             break
-        if length + len(cand.text) > options.max_chars or _plain(cand.text) in said:
+        plain = _plain(cand.text)
+        if length + len(cand.text) > options.max_chars or plain in said:
             continue
         chosen.append(cand)
-        said.add(_plain(cand.text))
+        said.add(plain)
         length += len(cand.text)
     return chosen
 

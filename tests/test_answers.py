@@ -28,6 +28,12 @@ from conftest import SEED_ID, HashEmbeddings
 TITLE = "Biden, Mexico president agree border crisis needs urgent enforcement"
 
 
+def article_passage(doc, text, *, score=1.0, title=None, source="CNN", date="2022-09-05", similarity=0.6):
+    """A whole short article `doc` as one retrieved passage."""
+    return Passage(chunk_id=f"{doc}#0", doc_id=doc, text=text, score=score, title=title or doc.title(), source=source,
+                   date=date, url=f"https://example.org/{doc}", start=0, end=len(text), dense_similarity=similarity)
+
+
 def seed_text(desk):
     return "".join(c.text for c in desk.store.chunks_of(SEED_ID))
 
@@ -315,8 +321,7 @@ def test_topic_summary_is_a_dated_cited_list(seed_desk):
 
 def test_a_topic_summary_leaves_out_what_merely_came_back_with_it():
     def passage(doc, text):
-        return Passage(chunk_id=f"{doc}#0", doc_id=doc, text=text, score=1.0, title=doc.title(), source="Gazette",
-                       date="2024-05-06", url=f"https://example.org/{doc}", start=0, end=len(text), dense_similarity=0.5)
+        return article_passage(doc, text, source="Gazette", date="2024-05-06", similarity=0.5)
 
     bridge = passage("bridge", "The Harbor Bridge reopened on Monday after repairs. Repairs to the Harbor Bridge replaced its cables.")
     schools = passage("schools", "The school board voted on Tuesday to extend the school year by ten days.")
@@ -344,8 +349,7 @@ def test_page_furniture_is_never_quoted():
     text = ("Hide Caption 1 of 38 Photos: Deadly flooding in Altenahr Two brothers embrace after flooding in Altenahr. "
             "JUST WATCHED Flooding in Altenahr Replay More Videos ... "
             "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said.")
-    flood = Passage(chunk_id="flood#0", doc_id="flood", text=text, score=1.0, title="Floods", source="CNN",
-                    date="2021-07-19", url="https://example.org/flood", start=0, end=len(text), dense_similarity=0.6)
+    flood = article_passage("flood", text, title="Floods", date="2021-07-19")
     found = candidate_sentences([flood], ComposerOptions().min_sentence_chars)
     assert [sentence for _, _, _, sentence in found] == [
         "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said."]
@@ -667,8 +671,7 @@ def test_an_unnamed_person_is_no_answer_to_who(question, because):
 def compose_over_one_sentence(question, text):
     """The composer's answer from one passage holding `text`, which the answer model reads as
     an answer and no evidence threshold holds back: what is left to refuse it is a rule."""
-    passage = Passage(chunk_id="story#0", doc_id="story", text=text, score=1.0, title="Story", source="CNN",
-                      date="2022-09-05", url="https://example.org/story", start=0, end=len(text), dense_similarity=0.6)
+    passage = article_passage("story", text)
     options = ComposerOptions(min_evidence=0.0)
     return Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [passage])
 
@@ -678,11 +681,9 @@ def test_a_sentence_printed_by_two_papers_is_quoted_once():
     # ranked article, and the room it would take goes to the next sentence.
     wire = "The Harbor Bridge closed on Monday after inspectors found cracks in two of its piers."
     later = "Engineers expect repairs to the Harbor Bridge to take six weeks."
-    first = Passage(chunk_id="a#0", doc_id="a", text=wire, score=1.0, title="Bridge shut", source="AP",
-                    date="2022-09-05", url="https://example.org/a", start=0, end=len(wire), dense_similarity=0.6)
+    first = article_passage("a", wire, title="Bridge shut", source="AP")
     reprint = wire.replace("after inspectors", "after  inspectors") + " " + later
-    second = Passage(chunk_id="b#0", doc_id="b", text=reprint, score=0.9, title="Bridge closed", source="Herald",
-                     date="2022-09-05", url="https://example.org/b", start=0, end=len(reprint), dense_similarity=0.6)
+    second = article_passage("b", reprint, score=0.9, title="Bridge closed", source="Herald")
     composer = Composer(HashEmbeddings(512, terms), ComposerOptions(min_evidence=0.0, relative_cutoff=0.0),
                         answer_model=ReadsAs(2.0))
     answer = composer.compose("Why did the Harbor Bridge close?", [first, second])

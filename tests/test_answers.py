@@ -93,6 +93,35 @@ def test_news_older_than_the_period_asked_about_is_not_an_answer(seed_desk):
     assert not seed_desk.ask("Which crossings closed on Dec. 18?", as_of=dt.date(2024, 1, 20)).abstained
 
 
+QUAKE_OLD = article_passage("alaska", "A magnitude 7.0 earthquake shook Anchorage, Alaska, on Friday morning, "
+                            "buckling roads and knocking out power.", date="2018-12-02")
+QUAKE_NEW = article_passage("abra", "A 7.0-magnitude earthquake shook the northern Philippines on Wednesday, killing "
+                            "at least five people.", date="2022-07-27")
+QUAKE_ELSEWHERE = article_passage("euro", "England and Germany meet in the Euro 2022 final at Wembley on Sunday.",
+                                  date="2022-07-28")
+
+
+def test_news_of_the_period_asked_about_answers_when_an_older_article_ranks_first(seed_desk):
+    question = "Which country was shaken by a 7.0-magnitude earthquake this week?"
+    since = dt.date(2022, 7, 19)
+    composer = seed_desk.composer
+    ranked = composer.rank(question, [QUAKE_OLD, QUAKE_NEW], recent_since=since)
+    assert ranked[0].passage.doc_id == "alaska"  # the better-ranked passage
+    answer = composer.compose(question, [QUAKE_OLD, QUAKE_NEW], recent_since=since)
+    assert not answer.abstained, answer.abstained_because
+    assert answer.text == f"{QUAKE_NEW.text} [1]" and [c.doc_id for c in answer.citations] == ["abra"]
+    assert answer.evidence >= composer.options.recent_min_evidence
+    # This week's article must answer as plainly as `recent_min_evidence` asks: one about
+    # something else is no answer, and the question is refused as only older news.
+    elsewhere = composer.compose(question, [QUAKE_OLD, QUAKE_ELSEWHERE], recent_since=since)
+    assert elsewhere.abstained and elsewhere.abstained_because == ABSTAIN_STALE
+    assert [c.doc_id for c in elsewhere.related] == ["alaska", "euro"]
+    # Off, the older story's first place is a refusal, as before.
+    off = Composer(composer.embeddings, dataclasses.replace(composer.options, recent_min_evidence=0.0),
+                   idf=composer.idf, answer_model=composer.answer_model)
+    assert off.compose(question, [QUAKE_OLD, QUAKE_NEW], recent_since=since).abstained_because == ABSTAIN_STALE
+
+
 def test_an_answer_reports_its_evidence(seed_desk):
     answer = seed_desk.ask("Which crossings closed?")
     assert answer.evidence >= seed_desk.composer.options.min_evidence

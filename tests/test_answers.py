@@ -153,6 +153,14 @@ def test_answer_test(question, sentence, expected):
     ("When was the law passed?", "It was passed 27 years ago.", True),
     ("When will the ports reopen?", "Key ports of entry can be reopened.", False),
     ("What happened in January?", "Lawmakers return in January.", False),  # the time the question names
+    # The weekday of a report dates what happened, not what is to come…
+    ("When did James sue Trump?", "James accused Trump of fraud on Wednesday.", True),
+    ("When does James's lawsuit go to trial?", "James accused Trump of fraud on Wednesday.", False),
+    ("When's the appeal hearing?", "Her lawyers appealed the verdict yesterday.", False),
+    ("When's the appeal hearing?", "The appeal will be heard on Tuesday.", True),
+    # …unless the sentence looks ahead itself; a date is a date either way.
+    ("When will NASA launch Artemis?", "NASA will try again on Saturday.", True),
+    ("When does the trial start?", "The trial starts on Jan. 4, the judge said Monday.", True),
 ])
 def test_states_time(question, text, expected):
     assert states_time(question, text) is expected

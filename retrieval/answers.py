@@ -303,10 +303,12 @@ def asks_time(question: str) -> bool:
 # A "when" question about what is still to come ("when does the trial start?", "when's the
 # appeal hearing?", "when will …") is not answered by the weekday of a report ("… accused
 # Trump of fraud on Wednesday") or by "yesterday": news dates what already happened that way.
-# Unless the sentence looks ahead itself ("NASA will try again on Saturday").
+# Unless the sentence looks ahead itself ("NASA will try again on Saturday", "crews expect
+# to reopen the road by Thursday").
 _ASKS_AHEAD = re.compile(r"\bwhen(?:'s|’s| is| will| does| do| are)\b", re.IGNORECASE)
 _REPORT_DAYS = frozenset(_DAY_NAMES) | {"yesterday"}
-_LOOKS_AHEAD = re.compile(r"\b(?:will|scheduled|set to|expected|next|upcoming|plans? to)\b", re.IGNORECASE)
+_LOOKS_AHEAD = re.compile(r"\b(?:will|scheduled|set to|expect\w*|next|upcoming|plans? to|planned|by (?:"
+                          + "|".join(_DAY_NAMES) + r"))\b", re.IGNORECASE)
 
 
 def states_time(question: str, text: str) -> bool:

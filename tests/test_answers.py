@@ -160,6 +160,7 @@ def test_answer_test(question, sentence, expected):
     ("When's the appeal hearing?", "The appeal will be heard on Tuesday.", True),
     # …unless the sentence looks ahead itself; a date is a date either way.
     ("When will NASA launch Artemis?", "NASA will try again on Saturday.", True),
+    ("When will the highway reopen?", "Crews expect to reopen the road by Thursday.", True),
     ("When does the trial start?", "The trial starts on Jan. 4, the judge said Monday.", True),
 ])
 def test_states_time(question, text, expected):

@@ -663,6 +663,12 @@ def test_questions_about_what_happened(question, asks):
     ("NASA has two new dates in mind for the next attempt at launching the rocket.", True),
     ("Holmes was sentenced to more than 11 years in prison.", False),
     ("Her reelection hopes were doomed on January 13, 2021.", False),  # hopes, the noun
+    # Not done yet: "set to be", "yet to be", "is to be" with a past participle; "has yet to".
+    ("An investigation is set to be launched, FIDE announced on Thursday.", True),
+    ("The winner has yet to be named.", True),
+    ("The Senate has yet to vote on the bill.", True),
+    ("Carlsen was set to defend his title.", False),  # "set to" tells a fact as often as a plan
+    ("The investigation concluded that he had cheated.", False),
 ])
 def test_sentences_telling_only_a_plan(text, prospect):
     assert tells_prospect(text) is prospect

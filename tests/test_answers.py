@@ -8,13 +8,13 @@ import numpy as np
 
 import pytest
 
-from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME,
-                               ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
-                               ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_amount,
-                               asks_age, asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where,
+from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE, ABSTAIN_NO_NUMBER,
+                               ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT,
+                               ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test,
+                               asks_amount, asks_cause, asks_age, asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where,
                                asks_who, candidate_sentences, leaves_unnamed, match_evidence, name_bonus,
                                names_someone_new, names_somewhere_new, states_amount, states_count, states_quantity,
-                               states_time, tells_prospect, uniform_idf)
+                               states_time, tells_cause, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -718,6 +718,30 @@ def compose_over_one_sentence(question, text):
     passage = article_passage("story", text)
     options = ComposerOptions(min_evidence=0.0)
     return Composer(HashEmbeddings(512, terms), options, answer_model=ReadsAs(2.0)).compose(question, [passage])
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("what caused the pittsburgh bridge collapse", True),
+    ("What did Vin Scully die of?", True),
+    ("what was the cause of the fire", True),
+    ("why did the bridge collapse", False),  # reasons come in too many forms to check
+    ("what did the bridge inspection find", False),
+])
+def test_questions_asking_for_a_cause(question, asks):
+    assert asks_cause(question) is asks
+
+
+@pytest.mark.parametrize("question, text, because", [
+    ("what caused the bridge collapse", "The Fern Hollow Bridge collapsed on Friday morning, hours before a visit by the president.",
+     ABSTAIN_NO_CAUSE),
+    ("what caused the bridge collapse", "The bridge collapsed because its steel legs had rusted through.", ""),
+    ("what did the actor die of", "The actor died of cancer at his home in Los Angeles, his family said.", ""),
+])
+def test_a_cause_question_wants_a_sentence_telling_a_cause(question, text, because):
+    assert tells_cause(text) is not bool(because)
+    answer = compose_over_one_sentence(question, text)
+    assert answer.abstained_because == because
+    assert answer.abstained is bool(because)
 
 
 def test_a_sentence_printed_by_two_papers_is_quoted_once():

@@ -303,13 +303,15 @@ def tells_prospect(text: str) -> bool:
 
 
 # "What caused the bridge collapse?", "what did Vin Scully die of?": answered by a sentence
-# that tells a cause ("because", "due to", "caused by", "died of", "after", "from"…), not by
+# that tells a cause ("because", "due to", "caused by", "died of", "after", "from", "…,
+# prompting CBP to shut down crossings"…), not by
 # one that only tells what happened ("the bridge collapsed on Friday"). Not "why …?": its
 # answers give reasons in too many ways ("to clear inventory", "as prices rise").
 _ASKS_CAUSE = re.compile(r"\bwhat (?:\w+ )?caused\b|\bcause of\b|\bdie(?:d)? (?:from|of)\b", re.IGNORECASE)
-_CAUSE = re.compile(r"\b(?:because|due to|caus\w*|after|as a result|linked to|led to|blam\w*|reasons?|result of"
-                    r"|triggered|stemm?\w* from|died (?:of|from)|complications|cancer|illness|disease|attack"
-                    r"|natural|suicide|injur\w*|struck|from)\b", re.IGNORECASE)
+_CAUSE = re.compile(r"\b(?:because|due to|caus\w*|after|as a result|linked to|led to|blam\w*|reasons?|result\w*"
+                    r"|triggered|sparked|prompt\w*|spurr?\w*|forc\w*|fuel\w*|amid|in response to|owing to"
+                    r"|thanks to|so that|stemm?\w* from|died (?:of|from)|complications|cancer|illness|disease"
+                    r"|attack|natural|suicide|injur\w*|struck|from)\b", re.IGNORECASE)
 
 
 def asks_cause(question: str) -> bool:

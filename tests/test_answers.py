@@ -736,12 +736,20 @@ def test_questions_asking_for_a_cause(question, asks):
      ABSTAIN_NO_CAUSE),
     ("what caused the bridge collapse", "The bridge collapsed because its steel legs had rusted through.", ""),
     ("what did the actor die of", "The actor died of cancer at his home in Los Angeles, his family said.", ""),
+    ("what caused the closures", "Thousands of migrants crossed, prompting officials to shut two crossings.", ""),
 ])
 def test_a_cause_question_wants_a_sentence_telling_a_cause(question, text, because):
     assert tells_cause(text) is not bool(because)
     answer = compose_over_one_sentence(question, text)
     assert answer.abstained_because == because
     assert answer.abstained is bool(because)
+
+
+def test_the_seed_tells_what_caused_the_closures(seed_desk):
+    # The cause is told by "…, prompting U.S. Customs and Border Protection to shut down…".
+    answer = seed_desk.ask("What caused the border closures?")
+    assert not answer.abstained, answer.abstained_because
+    assert "Tens of thousands of migrants have crossed the border in Texas in recent days, prompting" in answer.text
 
 
 def test_a_sentence_printed_by_two_papers_is_quoted_once():

@@ -117,9 +117,12 @@ Ask = tuple[float, float | None, bool]
 def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
     """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
     a stale abstention (only older news than the period asked about) or one for want of a
-    number is decided before the evidence threshold, so it holds whatever that threshold."""
+    number is decided before the evidence threshold, so it holds whatever that threshold. A
+    question far from every passage and sentence is off topic only when its evidence fails
+    too (none is recorded when there was no sentence to rank)."""
     similarity, evidence, stale = ask
-    return similarity < min_similarity or evidence is None or stale or evidence < min_evidence
+    off_topic = similarity < min_similarity and (evidence is None or evidence < min_evidence)
+    return off_topic or evidence is None or stale or evidence < min_evidence
 
 
 def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], no_option: Sequence[Ask], exact_at: Sequence[bool],

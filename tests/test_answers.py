@@ -127,7 +127,17 @@ def test_an_answer_reports_its_evidence(seed_desk):
     assert answer.evidence >= seed_desk.composer.options.min_evidence
     assert answer.abstained_because == ""
     off_topic = seed_desk.ask("Who won the 2022 World Cup?")
-    assert off_topic.evidence is None and off_topic.abstained_because == ABSTAIN_OFF_TOPIC  # the first gate
+    assert off_topic.abstained_because == ABSTAIN_OFF_TOPIC  # far in meaning, and in words
+    assert off_topic.evidence < seed_desk.composer.options.min_evidence
+    assert off_topic.similarity < seed_desk.composer.options.min_similarity
+
+
+def test_a_short_question_far_in_meaning_is_answered_when_its_words_match(seed_desk):
+    # Cosine 0.34 with "The two leaders agreed that…", under `min_similarity`; the words match.
+    answer = seed_desk.ask("what did the two leaders agree?")
+    assert not answer.abstained, answer.abstained_because
+    assert answer.similarity < seed_desk.composer.options.min_similarity
+    assert answer.text.startswith('"The two leaders agreed that additional enforcement actions are urgently needed')
 
 
 @pytest.mark.parametrize("question, sentence, expected", [

@@ -67,7 +67,8 @@ def test_wrong_citations_counts_quotes_not_in_the_cited_article():
 
 def test_abstention_rule_and_sweep():
     rule = {"min_similarity": 0.35, "min_evidence": 0.5}
-    assert metrics.abstains((0.30, 0.9, False), **rule)  # too far from the question
+    assert metrics.abstains((0.30, 0.45, False), **rule)  # too far from the question, in meaning and words
+    assert not metrics.abstains((0.30, 0.9, False), **rule)  # far in meaning, but its words match
     assert metrics.abstains((0.60, None, False), **rule)  # no sentence was scored
     assert metrics.abstains((0.60, 0.49, False), **rule)  # no sentence answers well
     assert metrics.abstains((0.60, 0.9, True), **rule)  # only older news than asked about

@@ -6,10 +6,11 @@ sentence, never by inventing one. Sentences are ranked with the answer model
 (retrieval/answer_model.py), which reads question and sentence together, beside word and
 meaning features. The composer abstains instead when neither a passage nor one of the best
 sentences is close to the question (cosine similarity) and none matches it well enough (below);
-when the question asks about recent news ("this week") and the best sentence is older; when the answer lacks what was asked (a
-number, a time, an outcome rather than a plan) or the model reads none of the best sentences
-as stating it (`missing_answer`); or when no sentence matches the question well enough in
-words and meaning (`match_evidence`). Each threshold is calibrated with the benchmark.
+when the question asks about recent news ("this week") and the best sentence is older, and the
+period's own articles answer no better than a stricter bar; when the answer lacks what was
+asked (a number, a time, a cause, an outcome rather than a plan) or the model reads none of the
+best sentences as stating it (`missing_answer`); or when no sentence matches the question well
+enough in words and meaning (`match_evidence`). Each threshold is calibrated with the benchmark.
 """
 
 from __future__ import annotations
@@ -304,9 +305,9 @@ def tells_prospect(text: str) -> bool:
 
 # "What caused the bridge collapse?", "what did Vin Scully die of?": answered by a sentence
 # that tells a cause ("because", "due to", "caused by", "died of", "after", "from", "…,
-# prompting CBP to shut down crossings"…), not by
-# one that only tells what happened ("the bridge collapsed on Friday"). Not "why …?": its
-# answers give reasons in too many ways ("to clear inventory", "as prices rise").
+# prompting CBP to shut down crossings"), not by one that only tells what happened ("the
+# bridge collapsed on Friday"). Not "why …?": its answers give reasons in too many ways ("to
+# clear inventory", "as prices rise").
 _ASKS_CAUSE = re.compile(r"\bwhat (?:\w+ )?caused\b|\bcause of\b|\bdie(?:d)? (?:from|of)\b", re.IGNORECASE)
 _CAUSE = re.compile(r"\b(?:because|due to|caus\w*|after|as a result|linked to|led to|blam\w*|reasons?|result\w*"
                     r"|triggered|sparked|prompt\w*|spurr?\w*|forc\w*|fuel\w*|amid|in response to|owing to"

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.composer_cv              # needs bench.quality's cached index
     .venv/bin/python -m bench.composer_cv --grid 'min_evidence=0.5,0.55,0.6;chat_model_weight=0.5,1'
     .venv/bin/python -m bench.composer_cv --grid 'person_weight=0.1,0.2' --check ../shared/eval/natural-train
+    .venv/bin/python -m bench.composer_cv --grid 'recent_min_evidence=0.55,0.6,0.65,0.7' --no-option
 
 Each question of RealTimeQA dev (141 quiz questions) and natural-dev (160 chat questions, 40
 of them unanswerable) is searched once, as `Newsdesk.ask` searches it; then the real composer
@@ -17,6 +18,11 @@ both sides; for each fold the setting with most right outcomes on the other fold
 (ties to the simpler setting: the earlier in the grid) and scored on the fold. Printed: the
 held-out total beside the shipped settings' total on the same folds, each setting's
 in-sample figures, and what each fold chose.
+
+`--no-option` adds RealTimeQA's questions asked again with every article holding the right
+option left out (as bench.quality's no-option pass asks them): refusing one is right. Without
+it, a setting that answers more at the cost of answering those (`recent_min_evidence`) wins
+for nothing.
 
 `--check FOLDER` adds a natural-question set over other articles of the same index
 (natural-train: 1,030 questions, none of whose gold articles is natural-dev's), scored for
@@ -40,9 +46,10 @@ import typer
 
 from bench import tune
 from bench.console import err, out
-from bench.dataset import DEFAULT_DATASET, load_questions
-from bench.metrics import exact_option
+from bench.dataset import DEFAULT_DATASET, load_article_records, load_questions
+from bench.metrics import exact_option, option_holders
 from bench.natural import holds, load_natural
+from bench.passes import asking_without
 from retrieval.answer_model import AnswerModel
 from retrieval.answers import Composer
 from retrieval.config import ASK_PASSAGES
@@ -71,7 +78,7 @@ class MemoScorer:
 class Case:
     """One question, searched once: what the composer is given, and how its answer is scored."""
 
-    kind: str  # "natural" | "rtqa" | "check" (a natural set scored, never chosen on)
+    kind: str  # "natural" | "rtqa" | "noopt" (RealTimeQA, no article holding the option) | "check"
     question: object
     text: str
     passages: list
@@ -79,6 +86,8 @@ class Case:
     fold: int
 
     def right(self, answer) -> bool:
+        if self.kind == "noopt":  # the archive no longer holds the answer
+            return answer.abstained
         if self.kind == "rtqa":
             return not answer.abstained and exact_option(answer.text, self.question)
         if not self.question.answerable:
@@ -93,7 +102,10 @@ def fold_of(key: str, folds: int) -> int:
 CHECK_FOLD = -1  # the fold of the `--check` set's questions: in none of the cross-validation's
 
 
-def cases(desk, folds: int, check: Path | None = None) -> list[Case]:
+def cases(desk, folds: int, check: Path | None = None, no_option: bool = False) -> list[Case]:
+    """Every question searched once, as `ask` searches it; with `no_option`, RealTimeQA's
+    questions again with every article holding the right option left out (in the same fold
+    as the question)."""
     found = []
     asked = [("rtqa", q, q.text, q.date, sorted(q.gold)) for q in load_questions(DEFAULT_DATASET)]
     asked += [("natural", q, q.text, q.as_of, sorted(q.gold) or [q.id]) for q in load_natural()]
@@ -104,6 +116,16 @@ def cases(desk, folds: int, check: Path | None = None) -> list[Case]:
             passages = desk.search(text, k=ASK_PASSAGES, as_of=as_of)
             found.append(Case(kind, q, text, passages, desk.time_hints(text, as_of).recent_since(),
                               fold_of(str(keys[0]), folds) if keys else CHECK_FOLD))
+    if no_option:
+        questions = load_questions(DEFAULT_DATASET)
+        holders = option_holders(questions, load_article_records(DEFAULT_DATASET))
+        view, without = asking_without(desk)
+        with err.status("searching without the option's articles"):
+            for q in questions:
+                without.left_out = q.gold | holders[q.id]
+                passages = view.search(q.text, k=ASK_PASSAGES, as_of=q.date)
+                found.append(Case("noopt", q, q.text, passages, desk.time_hints(q.text, q.date).recent_since(),
+                                  fold_of(str(sorted(q.gold)[0]), folds)))
     return found
 
 
@@ -118,6 +140,8 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
                                  "candidate from training/), instead of the shipped one")] = None,
          check: Annotated[Path | None, typer.Option(help="a natural-question folder over the same index, "
                           "scored for every setting, never chosen on (e.g. ../shared/eval/natural-train)")] = None,
+         no_option: Annotated[bool, typer.Option("--no-option", help="also ask RealTimeQA's questions with every "
+                              "article holding the right option left out: refusing them is right")] = False,
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     _, desk = tune.cached_desk(False, memoise=True)
     model = AnswerModel(answer_model) if answer_model else desk.composer.answer_model
@@ -125,7 +149,7 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
     if answer_model:  # a candidate is judged with its own calibration, as build_newsdesk would ship it
         base = dataclasses.replace(base, min_answer_probability=model.min_probability)
     scorer = MemoScorer(model)
-    found = cases(desk, folds, check)
+    found = cases(desk, folds, check, no_option)
     settings = tune.grid(grid)
 
     def compose_all(update: dict) -> np.ndarray:
@@ -141,13 +165,14 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
     fold = np.array([c.fold for c in found])
     natural = np.array([c.kind == "natural" for c in found])
     rtqa = np.array([c.kind == "rtqa" for c in found])
+    noopt = np.array([c.kind == "noopt" for c in found])
     unanswerable = np.array([c.kind == "natural" and not c.question.answerable for c in found])
     checked = np.array([c.kind == "check" for c in found])
     check_unanswerable = np.array([c.kind == "check" and not c.question.answerable for c in found])
 
     def figures(r: np.ndarray) -> dict:
         counts = {"right": int(r[~checked].sum()), "natural": int(r[natural].sum()), "rtqa": int(r[rtqa].sum()),
-                  "unanswerable_refused": int(r[unanswerable].sum())}
+                  "unanswerable_refused": int(r[unanswerable].sum()), "no_option_refused": int(r[noopt].sum())}
         if checked.any():
             counts |= {"check_correct": int(r[checked & ~check_unanswerable].sum()),
                        "check_unanswerable_refused": int(r[check_unanswerable].sum())}
@@ -172,17 +197,22 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
         print(json.dumps(report, indent=2))
         return
     s = report["shipped"]
-    out.print(f"{int((~checked).sum())} questions ({int(natural.sum())} natural, {int(rtqa.sum())} RealTimeQA), "
-              f"{folds} folds of articles")
+    asked_without = f", {int(noopt.sum())} without the option's articles" if noopt.any() else ""
+    out.print(f"{int((~checked).sum())} questions ({int(natural.sum())} natural, {int(rtqa.sum())} RealTimeQA"
+              f"{asked_without}), {folds} folds of articles")
+
+    def without(g: dict) -> str:
+        return f"; {g['no_option_refused']} no-option refused" if noopt.any() else ""
+
     out.print(f"shipped settings: {s['right']} right ({s['natural']} natural, of them {s['unanswerable_refused']} "
-              f"of {int(unanswerable.sum())} unanswerable refused; {s['rtqa']} RealTimeQA)")
+              f"of {int(unanswerable.sum())} unanswerable refused; {s['rtqa']} RealTimeQA{without(s)})")
     out.print(f"held out: {held_out} right, each fold scored by the setting chosen on the others")
     for c in chosen:
         out.print(f"  fold {c['fold']}: {c['setting']} ({c['train_right']} right on the other folds, "
                   f"{c['held_out_right']} of {c['questions']} held out)")
     best = max(report["grid"], key=lambda g: g["right"])
     out.print(f"best in-sample: {best['setting']} {best['right']} right ({best['natural']} natural, of them "
-              f"{best['unanswerable_refused']} unanswerable refused; {best['rtqa']} RealTimeQA)")
+              f"{best['unanswerable_refused']} unanswerable refused; {best['rtqa']} RealTimeQA{without(best)})")
     if checked.any():
         answerable = int((checked & ~check_unanswerable).sum())
         out.print(f"check set ({check}, never chosen on): of {answerable} answerable / "

@@ -35,14 +35,12 @@ import typer
 from bench import tune
 from bench.composer_cv import Case, MemoScorer, cases
 from bench.console import err, out
-from bench.dataset import DEFAULT_DATASET, load_article_records, load_questions
+from bench.dataset import DEFAULT_DATASET
 from bench.index_cache import CACHE_DIR, bench_settings, cache_key
-from bench.metrics import option_holders
 from bench.natural import NATURAL_DEV
-from bench.passes import asking_without
 from retrieval.answer_model import AnswerModel
 from retrieval.answers import Composer, ComposerOptions
-from retrieval.config import ASK_PASSAGES, RetrievalSettings
+from retrieval.config import RetrievalSettings
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -58,7 +56,8 @@ class Outcome:
     kind: str  # one of KINDS: "noopt" is a RealTimeQA question with the option's articles left out
     question: str
     answerable: bool
-    right: bool  # a correct natural answer, a refused unanswerable one, RealTimeQA's exact option
+    right: bool  # a correct natural answer, a refused unanswerable one, RealTimeQA's exact option, a
+    # no-option question refused (Case.right)
     abstained: bool
     because: str
     text: str
@@ -69,15 +68,7 @@ def searched(desk, refresh: bool) -> list[Case]:
     path = REPLAY_DIR / "searches.pkl"
     if path.exists() and not refresh:
         return pickle.loads(path.read_bytes())
-    found = cases(desk, folds=1, check=CHECK_SET)
-    questions = load_questions(DEFAULT_DATASET)
-    holders = option_holders(questions, load_article_records(DEFAULT_DATASET))
-    view, without = asking_without(desk)
-    with err.status("searching without the option's articles"):
-        for q in questions:
-            without.left_out = q.gold | holders[q.id]
-            passages = view.search(q.text, k=ASK_PASSAGES, as_of=q.date)
-            found.append(Case("noopt", q, q.text, passages, desk.time_hints(q.text, q.date).recent_since(), 0))
+    found = cases(desk, folds=1, check=CHECK_SET, no_option=True)
     REPLAY_DIR.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(found))
     return found
@@ -87,8 +78,7 @@ def answer_all(composer: Composer, found: Sequence[Case]) -> list[Outcome]:
     outcomes = []
     for case in found:
         answer = composer.compose(case.text, case.passages, recent_since=case.recent_since)
-        right = answer.abstained if case.kind == "noopt" else case.right(answer)
-        outcomes.append(Outcome(case.kind, case.text, getattr(case.question, "answerable", True), right,
+        outcomes.append(Outcome(case.kind, case.text, getattr(case.question, "answerable", True), case.right(answer),
                                 answer.abstained, answer.abstained_because, answer.text))
     return outcomes
 

@@ -126,7 +126,9 @@ class ComposerOptions:
     # a second choice, and when no article holds the answer they are often about something
     # else. On RealTimeQA (python -m bench.replay --set recent_min_evidence=…): answerable
     # refused 8 -> 6 of 141 (exact 87 -> 88), no-option refused 72 -> 71; at 0.55 / 0.6 /
-    # 0.65 answerable refused 5 each, no-option refused 65 / 69 / 70. Natural sets unmoved
+    # 0.65 answerable refused 5 each, no-option refused 65 / 69 / 70. Natural sets unmoved.
+    # `bench.composer_cv --no-option` ties it with off (282 of 442 right, held out too): kept
+    # for the answerable questions it stops refusing, which that count does not weigh
     # (bench/RESULTS.md, session 11). 0 turns it off.
     recent_min_evidence: float = 0.7
 

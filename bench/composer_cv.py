@@ -107,7 +107,8 @@ def cases(desk, folds: int, check: Path | None = None, no_option: bool = False) 
     questions again with every article holding the right option left out (in the same fold
     as the question)."""
     found = []
-    asked = [("rtqa", q, q.text, q.date, sorted(q.gold)) for q in load_questions(DEFAULT_DATASET)]
+    questions = load_questions(DEFAULT_DATASET)
+    asked = [("rtqa", q, q.text, q.date, sorted(q.gold)) for q in questions]
     asked += [("natural", q, q.text, q.as_of, sorted(q.gold) or [q.id]) for q in load_natural()]
     asked += [("check", q, q.text, q.as_of, None) for q in (load_natural(check) if check else [])]
     with err.status("searching") as status:
@@ -117,7 +118,6 @@ def cases(desk, folds: int, check: Path | None = None, no_option: bool = False) 
             found.append(Case(kind, q, text, passages, desk.time_hints(text, as_of).recent_since(),
                               fold_of(str(keys[0]), folds) if keys else CHECK_FOLD))
     if no_option:
-        questions = load_questions(DEFAULT_DATASET)
         holders = option_holders(questions, load_article_records(DEFAULT_DATASET))
         view, without = asking_without(desk)
         with err.status("searching without the option's articles"):

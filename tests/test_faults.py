@@ -90,14 +90,34 @@ def test_kill_during_a_prune_deletes_the_article_or_keeps_it_whole(tmp_path):
     assert (rerun["unchanged"], rerun["deleted"], rerun["repaired"]) == (1, 0, 1)
 
 
+def flock_held(path: Path) -> bool:
+    """Whether some process holds a `flock` on `path` (Linux's /proc/locks), looked up without
+    taking the lock, which would make its holder wait."""
+    if not path.exists():
+        return False
+    inode = path.stat().st_ino
+    return any(f[1] == "FLOCK" and f[5].endswith(f":{inode}")
+               for f in (line.split() for line in Path("/proc/locks").read_text().splitlines()) if len(f) > 5)
+
+
 def test_two_indexers_on_one_data_directory_take_turns(tmp_path):
     data = tmp_path / "data"
     one = write(tmp_path / "one", 1, {f"one-{i}.md": 60 for i in range(3)})
     two = write(tmp_path / "two", 1, {f"two-{i}.md": 2 for i in range(3)})
     env = {"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    procs = [subprocess.Popen([sys.executable, "-m", "bench.faults", "child", "index", str(data), str(tmp_path / name),
-                               "--slow-ms", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for name in ("one", "two")]
+
+    def start(name):
+        return subprocess.Popen([sys.executable, "-m", "bench.faults", "child", "index", str(data),
+                                 str(tmp_path / name), "--slow-ms", "20"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    # The second starts once the first holds the lock: started together, a busy machine could
+    # let the first finish before the second asks, and nobody would wait.
+    first = start("one")
+    deadline = time.monotonic() + 60
+    while not flock_held(data / "index.lock") and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    procs = [first, start("two")]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in results]
     reports = [last_json(out) for out, _ in results]

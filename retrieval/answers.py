@@ -30,7 +30,7 @@ from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage, Summary
 from .question import in_context, introduction_subject, speaker_asked
-from .sentences import is_page_furniture, sentence_spans
+from .sentences import is_page_furniture, is_question, sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
 # Why a composer abstained (Answer.abstained_because).
@@ -166,14 +166,14 @@ class Candidate:
 
 def candidate_sentences(passages: Sequence[Passage], min_chars: int) -> list[tuple[Passage, int, int, str]]:
     """Each distinct sentence of the passages once, with article offsets, in passage order
-    (page furniture left out)."""
+    (page furniture and the sentences that ask, `is_question`, left out)."""
     seen: set[tuple[str, int]] = set()
     found = []
     for passage in passages:
         for start, end in sentence_spans(passage.text):
             text = passage.text[start:end]
             key = (passage.doc_id, passage.start + start)
-            if len(text) < min_chars or key in seen or is_page_furniture(text):
+            if len(text) < min_chars or key in seen or is_page_furniture(text) or is_question(text):
                 continue
             seen.add(key)
             found.append((passage, passage.start + start, passage.start + end, text))

@@ -69,3 +69,16 @@ def is_page_furniture(sentence: str) -> bool:
     """Whether `sentence` is the page around the story rather than the story: never an answer."""
     return bool(_FURNITURE.search(sentence))
 
+
+_OPENING_QUOTES = frozenset("\"'\u201c\u2018")
+
+
+def is_question(sentence: str) -> bool:
+    """Whether `sentence` asks rather than tells ("So why don't New Jersey and Oregon let you
+    pump your own gas?", a quiz printing its questions): never an answer. A question quoted
+    whole is asked by someone; one quoted inside a statement ("…voted “yes” in response to the
+    question: “Based on …?”") is told about."""
+    text = sentence.strip()
+    if text[:1] in _OPENING_QUOTES:
+        text = text.rstrip("\"'\u201d\u2019")
+    return text.endswith("?")

@@ -20,7 +20,7 @@ from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionEr
 from retrieval.lexical import terms
 from retrieval.models import Passage
 from retrieval.question import introduction_subject, overview_topic, reads_as_follow_up, speaker_asked
-from retrieval.sentences import is_page_furniture
+from retrieval.sentences import is_page_furniture, is_question
 from retrieval.summaries import summarize_topic
 
 from conftest import SEED_ID, HashEmbeddings
@@ -401,6 +401,27 @@ def test_page_furniture_is_never_quoted():
     found = candidate_sentences([flood], ComposerOptions().min_sentence_chars)
     assert [sentence for _, _, _, sentence in found] == [
         "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said."]
+
+
+@pytest.mark.parametrize("sentence, asks", [
+    ("So why don't New Jersey and Oregon let you pump your own gas?", True),
+    ("Which pop star will perform at next year's Super Bowl LVII Halftime Show?", True),
+    ("\u201cWill the border reopen before Christmas?\u201d", True),
+    ("All 21 advisers voted \u201cyes\u201d to the question: \u201cDo the benefits outweigh the risks?\u201d", False),
+    ("Rihanna will perform at the Super Bowl halftime show, the NFL said.", False),
+])
+def test_a_sentence_that_asks_is_told_from_one_that_tells(sentence, asks):
+    assert is_question(sentence) is asks
+
+
+def test_a_question_printed_in_an_article_is_never_quoted_as_its_answer():
+    # A quiz printing the very question asked shares all its words with it.
+    text = ("Which pop star will perform at next year's Super Bowl halftime show? "
+            "Rihanna will perform at the Super Bowl halftime show in February, the NFL said on Sunday.")
+    quiz = article_passage("quiz", text, title="News quiz", date="2022-09-25")
+    found = candidate_sentences([quiz], ComposerOptions().min_sentence_chars)
+    assert [sentence for _, _, _, sentence in found] == [
+        "Rihanna will perform at the Super Bowl halftime show in February, the NFL said on Sunday."]
 
 
 def test_date_range_summary(seed_desk):

@@ -13,7 +13,7 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test,
                                asks_amount, asks_cause, asks_age, asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where,
                                asks_who, candidate_sentences, leaves_unnamed, match_evidence, name_bonus,
-                               names_someone_new, names_somewhere_new, states_amount, states_count, states_quantity,
+                               names_someone_new, names_somewhere_new, rank_sentences, states_amount, states_count, states_quantity,
                                states_time, tells_cause, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
@@ -401,6 +401,33 @@ def test_page_furniture_is_never_quoted():
     found = candidate_sentences([flood], ComposerOptions().min_sentence_chars)
     assert [sentence for _, _, _, sentence in found] == [
         "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said."]
+
+
+def test_a_sentence_gains_the_question_s_words_from_the_sentence_before_it_in_the_ranking_only():
+    # "Members decided…" tells what the council decided about the bridge the sentence before
+    # names; the park sentence shares more of the question's own words but is about else.
+    text = ("The city council met on Monday to discuss the Harbor Bridge. "
+            "Members decided to close it to trucks from March. "
+            "The council also decided to rename a park.")
+    bridge = article_passage("bridge", text, title="Bridge")
+    question = "what did the council decide about the harbor bridge?"
+    embeddings = HashEmbeddings(512, terms)
+    without = rank_sentences(question, [bridge], embeddings, ComposerOptions(context_weight=0.0))
+    assert [c.text[:20] for c in without] == ["The city council met", "The council also dec", "Members decided to c"]
+    options = ComposerOptions(context_weight=0.8)
+    ranked = rank_sentences(question, [bridge], embeddings, options)
+    assert [c.text[:20] for c in ranked] == ["The city council met", "Members decided to c", "The council also dec"]
+    # Its own words hold 1 of the question's 7 terms ("decid"); with the sentence before, 4
+    # ("council", "harbor", "bridg" too): at 0.8 it gains lexical_weight 0.35 * (0.8 * 4/7 - 1/7).
+    assert [round(c.context_bonus, 4) for c in ranked] == [0.0, round(0.35 * (0.8 * 4 / 7 - 1 / 7), 4), 0.0]
+    # Context orders; it is no evidence that the sentence answers.
+    assert match_evidence(ranked, options) == pytest.approx(match_evidence(without, options))
+    # A sentence sharing none of the question's words gains nothing from its neighbour.
+    unrelated = article_passage("park", "The Harbor Bridge council met on Monday. Trucks were seen nearby.")
+    assert all(c.context_bonus == 0.0 for c in rank_sentences(question, [unrelated], embeddings, options))
+    # Only chat-length questions weigh the sentence before: a quiz question restates its story.
+    assert ComposerOptions(chat_context_weight=0.8).for_question(question).context_weight == 0.8
+    assert ComposerOptions(chat_context_weight=0.8).for_question("word " * 16).context_weight == 0.0
 
 
 @pytest.mark.parametrize("sentence, asks", [

@@ -392,15 +392,20 @@ def test_page_furniture_is_told_from_the_story(sentence, furniture):
     assert is_page_furniture(sentence) is furniture
 
 
-def test_page_furniture_is_never_quoted():
+@pytest.mark.parametrize("text, story", [
     # A gallery caption and a video player share the question's words ("flooding", "Altenahr").
-    text = ("Hide Caption 1 of 38 Photos: Deadly flooding in Altenahr Two brothers embrace after flooding in Altenahr. "
-            "JUST WATCHED Flooding in Altenahr Replay More Videos ... "
-            "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said.")
-    flood = article_passage("flood", text, title="Floods", date="2021-07-19")
-    found = candidate_sentences([flood], ComposerOptions().min_sentence_chars)
-    assert [sentence for _, _, _, sentence in found] == [
-        "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said."]
+    ("Hide Caption 1 of 38 Photos: Deadly flooding in Altenahr Two brothers embrace after flooding in Altenahr. "
+     "JUST WATCHED Flooding in Altenahr Replay More Videos ... "
+     "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said.",
+     "The flooding in Altenahr destroyed 40 homes on Monday, the mayor said."),
+    # A quiz printing the very question asked shares all its words with it.
+    ("Which pop star will perform at next year's Super Bowl halftime show? "
+     "Rihanna will perform at the Super Bowl halftime show in February, the NFL said on Sunday.",
+     "Rihanna will perform at the Super Bowl halftime show in February, the NFL said on Sunday."),
+])
+def test_page_furniture_and_questions_are_never_quoted(text, story):
+    found = candidate_sentences([article_passage("page", text)], ComposerOptions().min_sentence_chars)
+    assert [sentence for _, _, _, sentence in found] == [story]
 
 
 def test_a_sentence_gains_the_question_s_words_from_the_sentence_before_it_in_the_ranking_only():
@@ -439,16 +444,6 @@ def test_a_sentence_gains_the_question_s_words_from_the_sentence_before_it_in_th
 ])
 def test_a_sentence_that_asks_is_told_from_one_that_tells(sentence, asks):
     assert is_question(sentence) is asks
-
-
-def test_a_question_printed_in_an_article_is_never_quoted_as_its_answer():
-    # A quiz printing the very question asked shares all its words with it.
-    text = ("Which pop star will perform at next year's Super Bowl halftime show? "
-            "Rihanna will perform at the Super Bowl halftime show in February, the NFL said on Sunday.")
-    quiz = article_passage("quiz", text, title="News quiz", date="2022-09-25")
-    found = candidate_sentences([quiz], ComposerOptions().min_sentence_chars)
-    assert [sentence for _, _, _, sentence in found] == [
-        "Rihanna will perform at the Super Bowl halftime show in February, the NFL said on Sunday."]
 
 
 def test_date_range_summary(seed_desk):

@@ -678,16 +678,19 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
     rank_of = {p.chunk_id: r for r, p in enumerate(passages)}
     offers = answer_test(question)
 
-    def overlap(text: str) -> float:
-        return sum(weights[t] for t in weights.keys() & set(terms(text))) / total if total else 0.0
+    def overlap(held: set[str]) -> float:
+        return sum(weights[t] for t in weights.keys() & held) / total if total else 0.0
 
     before = sentences_before(passages) if options.context_weight else {}
     cheap = []
     for passage, start, end, text in found:
-        own = overlap(text)
+        held = set(terms(text))
+        own = overlap(held)
         context = before.get((passage.doc_id, start))
-        context_bonus = (options.lexical_weight * max(0.0, options.context_weight * overlap(context + " " + text) - own)
-                         if context and own > 0 else 0.0)
+        context_bonus = 0.0
+        if context and own > 0:
+            joint = overlap(held | set(terms(context)))
+            context_bonus = options.lexical_weight * max(0.0, options.context_weight * joint - own)
         score = (options.lexical_weight * own + options.rank_weight / (1.0 + rank_of[passage.chunk_id])
                  + options.answer_weight * offers(text)
                  + (options.recent_weight if recent_since and not is_older(passage, recent_since) else 0.0))

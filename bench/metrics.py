@@ -114,29 +114,29 @@ def percentile(values: Sequence[float], q: float) -> float:
 Ask = tuple[float, float | None, bool]
 
 
-def abstains(ask: Ask, min_similarity: float, min_evidence: float) -> bool:
+def abstains(ask: Ask, min_evidence: float) -> bool:
     """The composer's abstention rule (retrieval/answers.py), replayed for other thresholds:
     a stale abstention (only older news than the period asked about) or one for want of a
-    number is decided before the evidence threshold, so it holds whatever that threshold. A
-    question far from every passage and sentence is off topic only when its evidence fails
-    too (none is recorded when there was no sentence to rank)."""
-    similarity, evidence, stale = ask
-    off_topic = similarity < min_similarity and (evidence is None or evidence < min_evidence)
-    return off_topic or evidence is None or stale or evidence < min_evidence
+    number is decided before the evidence threshold, so it holds whatever that threshold. The
+    composer's closeness gate (`min_similarity`) refuses a question only when its evidence
+    fails too, so the evidence bar alone decides here (none is recorded when there was no
+    sentence to rank)."""
+    _similarity, evidence, stale = ask
+    return evidence is None or stale or evidence < min_evidence
 
 
 def sweep(answerable: Sequence[Ask], removed: Sequence[Ask], no_option: Sequence[Ask], exact_at: Sequence[bool],
-          min_similarity: float, thresholds: Sequence[float] = SWEEP) -> list[dict]:
+          thresholds: Sequence[float] = SWEEP) -> list[dict]:
     """For each `min_evidence` threshold (the other rules fixed): abstain-on-removed-gold,
     abstain-without-the-option, wrongly-abstain-on-answerable, exact option."""
     def share(asks, t):
-        return sum(abstains(a, min_similarity, t) for a in asks) / max(1, len(asks))
+        return sum(abstains(a, t) for a in asks) / max(1, len(asks))
 
     return [{
         "threshold": t,
         "abstain_removed_gold": share(removed, t),
         "abstain_no_option": share(no_option, t),
         "wrongly_abstain_answerable": share(answerable, t),
-        "exact_option": sum(x and not abstains(a, min_similarity, t)
+        "exact_option": sum(x and not abstains(a, t)
                             for x, a in zip(exact_at, answerable)) / max(1, len(exact_at)),
     } for t in thresholds]

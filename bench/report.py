@@ -40,8 +40,8 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
     offline = not desk.composer.writes
     asks = [a for o in outcomes for a in o.passes]
     disagreements = 0 if not offline else sum(
-        abstains(a.signals, options.min_similarity, options.min_evidence) != a.abstained for a in asks) + sum(
-        abstains(o.signals, options.min_similarity, options.min_evidence) != o.abstained for o in chat)
+        abstains(a.signals, options.min_evidence) != a.abstained for a in asks) + sum(
+        abstains(o.signals, options.min_evidence) != o.abstained for o in chat)
 
     def share(asked: Callable[[Outcome], bool], among: Sequence[Outcome] = outcomes) -> float:
         return sum(map(asked, among)) / max(1, len(among))
@@ -92,26 +92,24 @@ def figures_of(outcomes: list[Outcome], index_meta: dict, ingest: dict | None, r
     }
     if with_sweep and offline:  # the replayed rule is the offline composer's
         figures["abstention_sweep"] = sweep([o.asked.signals for o in outcomes], [o.gold_removed.signals for o in outcomes],
-                                            [o.no_option.signals for o in outcomes], [o.asked.exact for o in outcomes],
-                                            options.min_similarity)
+                                            [o.no_option.signals for o in outcomes], [o.asked.exact for o in outcomes])
         if chat:
-            figures["natural_sweep"] = natural_sweep(chat, options.min_similarity)
+            figures["natural_sweep"] = natural_sweep(chat)
     return figures
 
 
-def natural_sweep(chat: Sequence[natural.NaturalOutcome], min_similarity: float,
-                  thresholds: Sequence[float] = SWEEP) -> list[dict]:
+def natural_sweep(chat: Sequence[natural.NaturalOutcome], thresholds: Sequence[float] = SWEEP) -> list[dict]:
     """The natural set's abstention curve: for each `min_evidence`, abstains on the
     unanswerable, wrongly abstains on the answerable, and correct."""
     answerable = [o for o in chat if o.question.answerable]
     unanswerable = [o for o in chat if not o.question.answerable]
     return [{
         "threshold": t,
-        "abstains_unanswerable": sum(abstains(o.signals, min_similarity, t) for o in unanswerable)
+        "abstains_unanswerable": sum(abstains(o.signals, t) for o in unanswerable)
         / max(1, len(unanswerable)),
-        "wrongly_abstains": sum(abstains(o.signals, min_similarity, t) for o in answerable) / max(1, len(answerable)),
+        "wrongly_abstains": sum(abstains(o.signals, t) for o in answerable) / max(1, len(answerable)),
         "correct": sum(natural.holds(o.answer, o.question.must_include) and not o.abstained
-                       and not abstains(o.signals, min_similarity, t) for o in answerable) / max(1, len(answerable)),
+                       and not abstains(o.signals, t) for o in answerable) / max(1, len(answerable)),
     } for t in thresholds]
 
 
@@ -229,7 +227,7 @@ def print_natural_sweep(rows: list[dict], current: float) -> None:
 
 
 def print_sweep(rows: list[dict], current: float) -> None:
-    table = Table(title="Abstention trade-off (composer min_evidence, min_similarity fixed; one run)")
+    table = Table(title="Abstention trade-off (composer min_evidence, the other rules fixed; one run)")
     for name in ("min_evidence", "abstains, gold removed", "abstains, no article holds the option",
                  "wrongly abstains, answerable", "exact option"):
         table.add_column(name, justify="right")

@@ -66,7 +66,7 @@ def test_wrong_citations_counts_quotes_not_in_the_cited_article():
 
 
 def test_abstention_rule_and_sweep():
-    rule = {"min_similarity": 0.35, "min_evidence": 0.5}
+    rule = {"min_evidence": 0.5}
     assert metrics.abstains((0.30, 0.45, False), **rule)  # too far from the question, in meaning and words
     assert not metrics.abstains((0.30, 0.9, False), **rule)  # far in meaning, but its words match
     assert metrics.abstains((0.60, None, False), **rule)  # no sentence was scored
@@ -76,7 +76,7 @@ def test_abstention_rule_and_sweep():
     answerable = [(0.7, 0.8, False), (0.7, 0.55, False), (0.2, None, False), (0.7, 0.9, False)]
     removed = [(0.6, 0.5, False), (0.6, 0.65, False), (0.3, None, False), (0.7, 0.9, True)]
     no_option = [(0.6, 0.55, False), (0.6, 0.7, False), (0.6, 0.4, False), (0.6, 0.61, False)]
-    rows = metrics.sweep(answerable, removed, no_option, exact_at=[True, True, False, False], min_similarity=0.35,
+    rows = metrics.sweep(answerable, removed, no_option, exact_at=[True, True, False, False],
                          thresholds=[0.0, 0.6])
     assert rows == [
         {"threshold": 0.0, "abstain_removed_gold": 0.5, "abstain_no_option": 0.0, "wrongly_abstain_answerable": 0.25,

@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.composer_cv --grid 'min_evidence=0.5,0.55,0.6;chat_model_weight=0.5,1'
     .venv/bin/python -m bench.composer_cv --grid 'person_weight=0.1,0.2' --check ../shared/eval/natural-train
     .venv/bin/python -m bench.composer_cv --grid 'recent_min_evidence=0.55,0.6,0.65,0.7' --no-option
+    .venv/bin/python -m bench.composer_cv --grid 'evidence_discount=0,0.05' --no-option --weeks
 
 Each question of RealTimeQA dev (141 quiz questions) and natural-dev (160 chat questions, 40
 of them unanswerable) is searched once, as `Newsdesk.ask` searches it; then the real composer
@@ -17,7 +18,9 @@ folds by their first gold article (natural's unanswerable ones by id), so no art
 both sides; for each fold the setting with most right outcomes on the other folds is kept
 (ties to the simpler setting: the earlier in the grid) and scored on the fold. Printed: the
 held-out total beside the shipped settings' total on the same folds, each setting's
-in-sample figures, and what each fold chose.
+in-sample figures, and what each fold chose. `--weeks` deals RealTimeQA's weekly quizzes into
+the folds instead (and each natural question with its week's quiz), as bench.crossval does
+for search settings: the sealed sets are other weeks' news.
 
 `--no-option` adds RealTimeQA's questions asked again with every article holding the right
 option left out (as bench.quality's no-option pass asks them): refusing one is right. Without
@@ -129,6 +132,23 @@ def cases(desk, folds: int, check: Path | None = None, no_option: bool = False) 
     return found
 
 
+def by_week(found: Sequence[Case], folds: int) -> list[Case]:
+    """The same cases dealt into folds of RealTimeQA's weekly quizzes (week i to fold i mod
+    `folds`, as bench.crossval deals them): a natural question goes with the first quiz on or
+    after its day, whose week's articles it was written over. The sealed sets are other weeks'
+    news, so this is the split that says what holds there. The check set stays out."""
+    weeks = sorted({c.question.date for c in found if c.kind in ("rtqa", "noopt")})
+    fold_of_week = {week: i % folds for i, week in enumerate(weeks)}
+
+    def fold(case: Case) -> int:
+        if case.kind == "check":
+            return CHECK_FOLD
+        day = case.question.date if case.kind in ("rtqa", "noopt") else case.question.as_of
+        return fold_of_week[next((week for week in weeks if week >= day), weeks[-1])]
+
+    return [dataclasses.replace(c, fold=fold(c)) for c in found]
+
+
 def outcomes(composer: Composer, found: Sequence[Case]) -> np.ndarray:
     return np.array([c.right(composer.compose(c.text, c.passages, recent_since=c.recent_since)) for c in found])
 
@@ -136,6 +156,8 @@ def outcomes(composer: Composer, found: Sequence[Case]) -> np.ndarray:
 @app.command()
 def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest first)")] = GRID,
          folds: Annotated[int, typer.Option(help="folds of articles")] = 4,
+         weeks: Annotated[bool, typer.Option("--weeks", help="folds of RealTimeQA's weeks instead of articles "
+                          "(`by_week`)")] = False,
          answer_model: Annotated[Path | None, typer.Option(help="another answer model's folder (a "
                                  "candidate from training/), instead of the shipped one")] = None,
          check: Annotated[Path | None, typer.Option(help="a natural-question folder over the same index, "
@@ -150,6 +172,8 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
         base = dataclasses.replace(base, min_answer_probability=model.min_probability)
     scorer = MemoScorer(model)
     found = cases(desk, folds, check, no_option)
+    if weeks:
+        found = by_week(found, folds)
     settings = tune.grid(grid)
 
     def compose_all(update: dict) -> np.ndarray:
@@ -199,7 +223,7 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
     s = report["shipped"]
     asked_without = f", {int(noopt.sum())} without the option's articles" if noopt.any() else ""
     out.print(f"{int((~checked).sum())} questions ({int(natural.sum())} natural, {int(rtqa.sum())} RealTimeQA"
-              f"{asked_without}), {folds} folds of articles")
+              f"{asked_without}), {folds} folds of {'weeks' if weeks else 'articles'}")
 
     def without(g: dict) -> str:
         return f"; {g['no_option_refused']} no-option refused" if noopt.any() else ""

@@ -435,6 +435,31 @@ def test_a_sentence_gains_the_question_s_words_from_the_sentence_before_it_in_th
     assert ComposerOptions(chat_context_weight=0.8).for_question("word " * 16).context_weight == 0.0
 
 
+def test_a_quiz_length_question_needs_more_evidence_than_a_chat_question():
+    # A quiz question restates its story, so a sentence of that story matches it well without
+    # stating the answer; its evidence is discounted, a chat question's is not.
+    story = article_passage("bridge", "The city council voted on Monday to close the Harbor Bridge to trucks "
+                            "from March, after inspectors found cracks in two of its piers.", title="Bridge")
+    quiz = ("Inspectors found cracks in the piers of the Harbor Bridge this week; which body voted on Monday "
+            "to close it to trucks from March?")
+    chat = "who voted to close the harbor bridge?"
+    assert len(quiz.split()) > ComposerOptions().chat_question_words >= len(chat.split())
+    options = ComposerOptions(min_evidence=0.0, evidence_discount=0.07, chat_evidence_discount=0.0)
+    assert (options.for_question(quiz).evidence_discount, options.for_question(chat).evidence_discount) == (0.07, 0.0)
+    embeddings = HashEmbeddings(512, terms)
+    plain = ComposerOptions(min_evidence=0.0, evidence_discount=0.0)
+    undiscounted = {q: Composer(embeddings, plain).compose(q, [story]).evidence
+                    for q in (quiz, chat)}
+    assert Composer(embeddings, options).compose(quiz, [story]).evidence == pytest.approx(undiscounted[quiz] - 0.07)
+    assert Composer(embeddings, options).compose(chat, [story]).evidence == pytest.approx(undiscounted[chat])
+    # A bar between the quiz question's evidence with and without the discount refuses it...
+    barred = dataclasses.replace(options, min_evidence=undiscounted[quiz] - 0.03)
+    refused = Composer(embeddings, barred).compose(quiz, [story])
+    assert (refused.abstained, refused.abstained_because) == (True, ABSTAIN_NO_ANSWER)
+    # ...and answers it with the discount off.
+    assert not Composer(embeddings, dataclasses.replace(barred, evidence_discount=0.0)).compose(quiz, [story]).abstained
+
+
 @pytest.mark.parametrize("sentence, asks", [
     ("So why don't New Jersey and Oregon let you pump your own gas?", True),
     ("Which pop star will perform at next year's Super Bowl LVII Halftime Show?", True),
@@ -590,7 +615,8 @@ def test_a_who_question_ranks_a_new_name_higher_without_more_evidence():
     assert who("Biden spoke with 3 leaders.") == 0.0
     assert name_bonus("which show was green lit?", options)("“Squid Game” is officially coming back.") == 0.0
     ranked = [Candidate(None, 0, 10, "…", score=0.9, similarity=0.5, answers=0.4, name_bonus=0.1)]
-    assert match_evidence(ranked, dataclasses.replace(options, model_weight=0.5)) == pytest.approx(0.6)
+    assert match_evidence(ranked, dataclasses.replace(options, model_weight=0.5, evidence_discount=0.0)) == \
+        pytest.approx(0.6)
 
 
 @pytest.mark.parametrize("question, asks", [
@@ -914,7 +940,8 @@ def test_a_question_asking_for_several_things_may_quote_more():
 ])
 def test_the_answer_models_weight_follows_the_questions_length(seed_desk, chat_words, first):
     question = "which ports of entry were affected"
-    options = dataclasses.replace(seed_desk.composer.options, chat_question_words=chat_words)
+    # The quiz question's evidence discount is left out: the model's weight alone is compared.
+    options = dataclasses.replace(seed_desk.composer.options, chat_question_words=chat_words, evidence_discount=0.0)
     composer = Composer(seed_desk.embeddings, options, seed_desk.lexical.idf, Favours("San Ysidro"))
     answer = composer.compose(question, seed_desk.search(question, k=8))
     assert answer.text.startswith(first)

@@ -1,6 +1,8 @@
 """bench/replay.py's bookkeeping, checked by hand: what it prints is what a composer change
 is judged by."""
 
+import datetime as dt
+
 import pytest
 import typer
 
@@ -39,3 +41,21 @@ def test_changed_names_what_the_variant_gained_lost_or_only_moved():
              outcome("natural", False, text="another wrong answer [1]"), outcome("check", True)]
     assert [(change, o.kind) for change, o in changed(before, after)] == [
         ("gained", "natural"), ("lost", "rtqa"), ("moved", "natural")]
+
+
+def test_folds_of_weeks_keep_a_week_s_quiz_and_its_chat_questions_together():
+    from types import SimpleNamespace as Q
+
+    from bench.composer_cv import CHECK_FOLD, Case, by_week
+
+    def case(kind, day, fold=9):
+        question = Q(date=day) if kind in ("rtqa", "noopt") else Q(as_of=day)
+        return Case(kind, question, f"{kind} {day}", [], None, fold)
+
+    found = [case("rtqa", dt.date(2022, 6, 16)), case("noopt", dt.date(2022, 6, 16)),
+             case("rtqa", dt.date(2022, 6, 23)), case("rtqa", dt.date(2022, 7, 1)),
+             case("natural", dt.date(2022, 6, 14)),  # the week of the 16 June quiz
+             case("natural", dt.date(2022, 6, 23)),  # the quiz's own day
+             case("natural", dt.date(2022, 7, 9)),  # after the last quiz: its week
+             case("check", dt.date(2022, 6, 16))]
+    assert [c.fold for c in by_week(found, folds=2)] == [0, 0, 1, 0, 0, 1, 0, CHECK_FOLD]

@@ -11,10 +11,11 @@ import pytest
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE, ABSTAIN_NO_NUMBER,
                                ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT,
                                ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test,
-                               asks_amount, asks_cause, asks_age, asks_for_list, asks_percentage, asks_quantity, asks_what_happened, asks_where,
+                               asks_amount, asks_cause, asks_age, asks_death_cause, asks_for_list, asks_percentage,
+                               asks_quantity, asks_what_happened, asks_where,
                                asks_who, candidate_sentences, leaves_unnamed, match_evidence, name_bonus,
                                names_someone_new, names_somewhere_new, rank_sentences, states_amount, states_count, states_quantity,
-                               states_time, tells_cause, tells_prospect, uniform_idf)
+                               states_time, tells_cause, tells_death_cause, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -810,15 +811,35 @@ def test_questions_asking_for_a_cause(question, asks):
     assert asks_cause(question) is asks
 
 
+@pytest.mark.parametrize("question, asks", [
+    ("What did Vin Scully die of?", True),
+    ("what was taylor hawkins' official cause of death", True),
+    ("what killed vcu freshman adam oakes", True),
+    ("how did the two people found in susan menard's house die", True),
+    ("what caused the pittsburgh bridge collapse", False),
+    ("how many people died in the floods", False),
+])
+def test_questions_asking_what_a_death_came_from(question, asks):
+    assert asks_death_cause(question) is asks
+
+
 @pytest.mark.parametrize("question, text, because", [
     ("what caused the bridge collapse", "The Fern Hollow Bridge collapsed on Friday morning, hours before a visit by the president.",
      ABSTAIN_NO_CAUSE),
     ("what caused the bridge collapse", "The bridge collapsed because its steel legs had rusted through.", ""),
     ("what did the actor die of", "The actor died of cancer at his home in Los Angeles, his family said.", ""),
     ("what caused the closures", "Thousands of migrants crossed, prompting officials to shut two crossings.", ""),
+    # A cause of death is told of the death, not by any cause word.
+    ("what did the man of the hole die from", "After 26 years alone in the forest, the man has died, the agency said "
+     "Saturday. He earned his nickname because he dug deep holes.", ABSTAIN_NO_CAUSE),
+    ("how did the two people found in the house die", "Two bodies were found in the former mayor's home on Monday.",
+     ABSTAIN_NO_CAUSE),
+    ("what did the actor die from", "The actor died Saturday afternoon from complications related to surgery.", ""),
+    ("what killed the student", "The medical examiner ruled his death was caused by alcohol poisoning.", ""),
+    ("what did albright die of", "The cause was cancer, her family said in a statement Wednesday.", ""),
 ])
 def test_a_cause_question_wants_a_sentence_telling_a_cause(question, text, because):
-    assert tells_cause(text) is not bool(because)
+    assert (tells_death_cause(text) if asks_death_cause(question) else tells_cause(text)) is not bool(because)
     answer = compose_over_one_sentence(question, text)
     assert answer.abstained_because == because
     assert answer.abstained is bool(because)

@@ -366,8 +366,9 @@ def asks_cause(question: str) -> bool:
 # died").
 _ASKS_DEATH_CAUSE = re.compile(r"\bdie(?:d)? (?:from|of)\b|\bcause of (?:his |her |their )?death\b|\bwhat killed\b"
                                r"|\bhow did\b.*\bdie\b", re.IGNORECASE)
-_DEATH_CAUSE = re.compile(r"\b(?:died|dies|dying|death|dead|killed|passed away|succumbed)\b[^.;]{0,80}?\b(?:of|from"
-                          r"|after|due to|because|following|by|complications|cancer|illness|disease|overdose|suicide)\b"
+_DEATH_CAUSE = re.compile(r"\b(?:died|dies|dying|death|dead|killed|passed away|succumbed)\b[^.;]{0,80}?"
+                          r"\b(?:(?<!age )of|from|after|due to|because|following|by|complications|cancer|illness"
+                          r"|disease|overdose|suicide)\b"
                           r"|\b(?:the )?cause (?:of (?:his |her |their )?death )?(?:was|is)\b|\b(?:killed|claimed) by\b",
                           re.IGNORECASE)
 
@@ -930,16 +931,15 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         # (unanswerable refused 25 -> 26 of 40 on natural-dev, 95 -> 97 of 240 on natural-train,
         # no right answer lost on either set or on RealTimeQA; bench/RESULTS.md, session 11).
         return ABSTAIN_NO_TIME
-    if asks_death_cause(question):
-        if not any(tells_death_cause(c.text) for c in chosen):
-            # "What did Brazil's Man of the Hole die from?" answered with "…has died, Funai said
-            # Saturday" and "He earned the moniker… because he would construct deep holes": a
-            # cause word, but not of the death. The cause must be told of the death itself
-            # (`tells_death_cause`). natural-dev unanswerable refused 27 -> 28 of 40, natural-train
-            # 100 -> 101 of 240 ("how did the two people found in … house die"), nothing lost
-            # on any set (bench/RESULTS.md, session 13).
-            return ABSTAIN_NO_CAUSE
-    elif asks_cause(question) and not any(tells_cause(c.text) for c in chosen):
+    if asks_death_cause(question) and not any(tells_death_cause(c.text) for c in chosen):
+        # "What did Brazil's Man of the Hole die from?" answered with "…has died, Funai said
+        # Saturday" and "He earned the moniker… because he would construct deep holes": a cause
+        # word, but not of the death. The cause must be told of the death itself
+        # (`tells_death_cause`), and a cause word be there too (below). natural-dev unanswerable
+        # refused 27 -> 28 of 40, natural-train 100 -> 101 of 240 ("how did the two people found
+        # in … house die"), nothing lost on any set (bench/RESULTS.md, session 13).
+        return ABSTAIN_NO_CAUSE
+    if asks_cause(question) and not any(tells_cause(c.text) for c in chosen):
         # "What caused the bridge collapse?" answered with the sentences telling that it
         # collapsed: the report does not know yet (natural-train unanswerable refused 97 -> 100
         # of 240, natural-dev and RealTimeQA unmoved, nothing lost; bench/RESULTS.md, session 11).

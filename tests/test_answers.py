@@ -834,6 +834,7 @@ def test_questions_asking_what_a_death_came_from(question, asks):
      "Saturday. He earned his nickname because he dug deep holes.", ABSTAIN_NO_CAUSE),
     ("how did the two people found in the house die", "Two bodies were found in the former mayor's home on Monday.",
      ABSTAIN_NO_CAUSE),
+    ("what did vin scully die of", "Vin Scully has died at the age of 94, the team announced.", ABSTAIN_NO_CAUSE),
     ("what did the actor die from", "The actor died Saturday afternoon from complications related to surgery.", ""),
     ("what killed the student", "The medical examiner ruled his death was caused by alcohol poisoning.", ""),
     ("what did albright die of", "The cause was cancer, her family said in a statement Wednesday.", ""),

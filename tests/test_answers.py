@@ -169,6 +169,10 @@ def test_answer_test(question, sentence, expected):
     ("When does James's lawsuit go to trial?", "James accused Trump of fraud on Wednesday.", False),
     ("When's the appeal hearing?", "Her lawyers appealed the verdict yesterday.", False),
     ("When's the appeal hearing?", "The appeal will be heard on Tuesday.", True),
+    # …nor a time that looks back.
+    ("When's the appeal hearing?", "Biden called her wife for the first time since her arrest.", False),
+    ("When is the launch?", "The last launch was two years ago.", False),
+    ("When did the last launch happen?", "The last launch was two years ago.", True),
     # …unless the sentence looks ahead itself; a date is a date either way.
     ("When will NASA launch Artemis?", "NASA will try again on Saturday.", True),
     ("When will the highway reopen?", "Crews expect to reopen the road by Thursday.", True),

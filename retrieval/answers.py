@@ -44,9 +44,10 @@ ABSTAIN_PROSPECT = "the best sentence tells only what was planned or expected, a
 ABSTAIN_UNREAD = "the answer model reads none of the best sentences as stating the answer"
 ABSTAIN_UNNAMED = "the best sentence says the person asked about was not named"
 ABSTAIN_NO_CAUSE = "no sentence quoted tells a cause, and the question asks what caused it"
+ABSTAIN_NOT_KNOWN = "the best sentence says the report does not know"
 # Abstentions decided before the evidence threshold, whatever it is (the benchmark's replay).
 THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_NO_AMOUNT, ABSTAIN_PROSPECT,
-                            ABSTAIN_UNREAD, ABSTAIN_UNNAMED, ABSTAIN_NO_CAUSE})
+                            ABSTAIN_UNREAD, ABSTAIN_UNNAMED, ABSTAIN_NO_CAUSE, ABSTAIN_NOT_KNOWN})
 
 
 @dataclass(frozen=True)
@@ -557,6 +558,19 @@ def _any_new(question: str, names: Sequence[str]) -> bool:
 _UNNAMED = re.compile(r"\b(?:anonymous(?:ly)?|unnamed|unidentified|undisclosed)\b", re.IGNORECASE)
 
 
+# Words by which a report says it does not know, or was not told: "Toyota did not know why…",
+# "it remains unclear", "the company declined to say", "figures were not released".
+_NOT_KNOWN = re.compile(r"\b(?:(?:did|does|do) not (?:yet )?know|(?:is|was|remains|remained|it's|it is|it was) "
+                        r"(?:still )?(?:unclear|unknown|not (?:yet )?(?:known|clear))"
+                        r"|declined to (?:say|name|disclose|reveal|comment)|(?:did|would) not (?:say|disclose|reveal|name)"
+                        r"|(?:were|was) not (?:disclosed|released|revealed))\b", re.IGNORECASE)
+
+
+def says_not_known(sentence: str) -> bool:
+    """Whether `sentence` says that what it is about is not known or was not told."""
+    return _NOT_KNOWN.search(sentence) is not None
+
+
 def leaves_unnamed(question: str, sentence: str) -> bool:
     """Whether `sentence`, asked "who", says the person is anonymous or unnamed and names
     nobody new: the archive does not say who ("who was the anonymous bidder?")."""
@@ -961,6 +975,13 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         # natural-dev: 4 more of 40 unanswerable refused; natural-train: 5 more of 240, and no
         # right answer lost in either (bench/RESULTS.md, "Plans are no outcome").
         return ABSTAIN_PROSPECT
+    if says_not_known(ranked[0].text):
+        # "Why were the Toyota bZ4X wheel bolts coming loose?" answered with "Toyota did not know
+        # why this was happening…": the report says in words that it does not know. The first
+        # sentence only, as below. natural-dev unanswerable refused 29 -> 30 of 40, natural-train
+        # 101 -> 102 of 240 ("how many streams did hold me closer get…"), nothing lost on any set
+        # (bench/RESULTS.md, session 13).
+        return ABSTAIN_NOT_KNOWN
     if leaves_unnamed(question, ranked[0].text):
         # "Who was the anonymous bidder that won the Buffett lunch?" answered with "An anonymous
         # bidder paid a record-breaking $19 million…": the report itself says it does not know.

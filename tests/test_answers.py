@@ -8,13 +8,14 @@ import numpy as np
 
 import pytest
 
-from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE, ABSTAIN_NO_NUMBER,
+from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE, ABSTAIN_NO_NUMBER, ABSTAIN_NOT_KNOWN,
                                ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT,
                                ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test,
                                asks_amount, asks_cause, asks_age, asks_death_cause, asks_for_list, asks_percentage,
                                asks_quantity, asks_what_happened, asks_where,
                                asks_who, candidate_sentences, leaves_unnamed, match_evidence, name_bonus,
-                               names_someone_new, names_somewhere_new, rank_sentences, states_amount, states_count, states_quantity,
+                               names_someone_new, names_somewhere_new, rank_sentences, says_not_known, states_amount,
+                               states_count, states_quantity,
                                states_time, tells_cause, tells_death_cause, tells_prospect, uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
@@ -794,6 +795,22 @@ def test_an_unnamed_person_is_no_answer_to_who(question, because):
     assert answer.abstained_because == because
     assert answer.abstained is bool(because)
     assert answer.text == (ABSTAIN_TEXT if because else _BIDDER + " [1]")
+
+
+@pytest.mark.parametrize("question, text, because", [
+    ("why were the wheel bolts coming loose", "Toyota did not know why this was happening, but said it would "
+     "investigate.", ABSTAIN_NOT_KNOWN),
+    ("what did the safety report find", "The findings of the safety report were not released.", ABSTAIN_NOT_KNOWN),
+    ("who bought the startup", "The company declined to say who bought the startup.", ABSTAIN_NOT_KNOWN),
+    ("why did the bridge collapse", "It remains unclear why the bridge collapsed on Friday.", ABSTAIN_NOT_KNOWN),
+    ("why were the wheel bolts coming loose", "Toyota found that the bolts had been tightened with the wrong tool.",
+     ""),
+    ("what did the investigators know", "Investigators now know that the bolts were loose.", ""),
+])
+def test_a_sentence_saying_the_report_does_not_know_is_no_answer(question, text, because):
+    assert says_not_known(text) is bool(because)
+    answer = compose_over_one_sentence(question, text)
+    assert (answer.abstained, answer.abstained_because) == (bool(because), because)
 
 
 def compose_over_one_sentence(question, text):

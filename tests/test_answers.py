@@ -813,6 +813,17 @@ def test_a_sentence_saying_the_report_does_not_know_is_no_answer(question, text,
     assert (answer.abstained, answer.abstained_because) == (bool(because), because)
 
 
+def test_a_quoted_sentence_saying_they_were_not_named_is_no_answer_to_who():
+    # The first sentence names only who announced it; the second, quoted beside it, says the
+    # winners are anonymous: the answer would tell a reader that nobody was named.
+    text = ("Two people claimed the record jackpot ticket, the Illinois Lottery said Wednesday. "
+            "The two jackpot winners, who chose to remain anonymous, had agreed to split the prize.")
+    answer = compose_over_one_sentence("who are the 2 people who claimed the jackpot", text)
+    assert (answer.abstained, answer.abstained_because) == (True, ABSTAIN_UNNAMED)
+    named = text.replace("who chose to remain anonymous", "Maria and Jon Vance of Des Plaines")
+    assert not compose_over_one_sentence("who are the 2 people who claimed the jackpot", named).abstained
+
+
 def compose_over_one_sentence(question, text):
     """The composer's answer from one passage holding `text`, which the answer model reads as
     an answer and no evidence threshold holds back: what is left to refuse it is a rule."""

@@ -370,8 +370,8 @@ _ASKS_DEATH_CAUSE = re.compile(r"\bdie(?:d)? (?:from|of)\b|\bcause of (?:his |he
 _DEATH_CAUSE = re.compile(r"\b(?:died|dies|dying|death|dead|killed|passed away|succumbed)\b[^.;]{0,80}?"
                           r"\b(?:(?<!age )of|from|after|due to|because|following|by|complications|cancer|illness"
                           r"|disease|overdose|suicide)\b"
-                          r"|\b(?:the )?cause (?:of (?:his |her |their )?death )?(?:was|is)\b|\b(?:killed|claimed) by\b",
-                          re.IGNORECASE)
+                          r"|\b(?:the )?cause (?:of (?:his |her |their )?death )?(?:was|is)\b"
+                          r"|\b(?:killed|claimed) by\b", re.IGNORECASE)
 
 
 def asks_death_cause(question: str) -> bool:
@@ -562,7 +562,8 @@ _UNNAMED = re.compile(r"\b(?:anonymous(?:ly)?|unnamed|unidentified|undisclosed)\
 # "it remains unclear", "the company declined to say", "figures were not released".
 _NOT_KNOWN = re.compile(r"\b(?:(?:did|does|do) not (?:yet )?know|(?:is|was|remains|remained|it's|it is|it was) "
                         r"(?:still )?(?:unclear|unknown|not (?:yet )?(?:known|clear))"
-                        r"|declined to (?:say|name|disclose|reveal|comment)|(?:did|would) not (?:say|disclose|reveal|name)"
+                        r"|declined to (?:say|name|disclose|reveal|comment)"
+                        r"|(?:did|would) not (?:say|disclose|reveal|name)"
                         r"|(?:were|was) not (?:disclosed|released|revealed))\b", re.IGNORECASE)
 
 
@@ -978,9 +979,9 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
     if says_not_known(ranked[0].text):
         # "Why were the Toyota bZ4X wheel bolts coming loose?" answered with "Toyota did not know
         # why this was happening…": the report says in words that it does not know. The first
-        # sentence only, as for plans above. natural-dev unanswerable refused 29 -> 30 of 40, natural-train
-        # 101 -> 102 of 240 ("how many streams did hold me closer get…"), nothing lost on any set
-        # (bench/RESULTS.md, session 13).
+        # sentence only, as for plans above. natural-dev unanswerable refused 29 -> 30 of 40,
+        # natural-train 101 -> 102 of 240 ("how many streams did hold me closer get…"), nothing
+        # lost on any set (bench/RESULTS.md, session 13).
         return ABSTAIN_NOT_KNOWN
     if any(leaves_unnamed(question, c.text) for c in chosen):
         # "Who was the anonymous bidder that won the Buffett lunch?" answered with "An anonymous

@@ -8,15 +8,15 @@ import numpy as np
 
 import pytest
 
-from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE, ABSTAIN_NO_NUMBER, ABSTAIN_NOT_KNOWN,
-                               ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT,
-                               ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test,
-                               asks_amount, asks_cause, asks_age, asks_death_cause, asks_for_list, asks_percentage,
-                               asks_quantity, asks_what_happened, asks_where,
-                               asks_who, candidate_sentences, leaves_unnamed, match_evidence, name_bonus,
-                               names_someone_new, names_somewhere_new, rank_sentences, says_not_known, states_amount,
-                               states_count, states_quantity,
-                               states_time, tells_cause, tells_death_cause, tells_prospect, uniform_idf)
+from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE,
+                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE,
+                               ABSTAIN_TEXT, ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions,
+                               answer_test, asks_age, asks_amount, asks_cause, asks_death_cause, asks_for_list,
+                               asks_percentage, asks_quantity, asks_what_happened, asks_where, asks_who,
+                               candidate_sentences, leaves_unnamed, match_evidence, name_bonus, names_someone_new,
+                               names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
+                               states_quantity, states_time, tells_cause, tells_death_cause, tells_prospect,
+                               uniform_idf)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms

@@ -361,6 +361,10 @@ def asks_cause(question: str) -> bool:
     return _ASKS_CAUSE.search(question) is not None
 
 
+def tells_cause(text: str) -> bool:
+    return _CAUSE.search(text) is not None
+
+
 # What a death came from ("what did Vin Scully die of?", "what killed…", "how did … die",
 # "cause of death") is told of the death: "died Saturday from complications…", "The cause was
 # cancer", "…was killed by…"; not by a cause word elsewhere ("after 26 years of isolation, … has
@@ -380,10 +384,6 @@ def asks_death_cause(question: str) -> bool:
 
 def tells_death_cause(text: str) -> bool:
     return _DEATH_CAUSE.search(text) is not None
-
-
-def tells_cause(text: str) -> bool:
-    return _CAUSE.search(text) is not None
 
 
 def asks_time(question: str) -> bool:

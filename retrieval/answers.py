@@ -879,8 +879,9 @@ class Composer:
         evidence = match_evidence(ranked, opts)
         # Off topic only when the words do not match either: "what did the two leaders agree?"
         # is at cosine 0.34 from "The two leaders agreed that…", under the bar, but shares its
-        # words (no dev question moved; bench/RESULTS.md, session 11).
-        if similarity < opts.min_similarity and evidence < opts.min_evidence:
+        # words (no dev question moved; bench/RESULTS.md, session 11). A quiz question's
+        # discount (`evidence_discount`) is about answering, not closeness: it is added back.
+        if similarity < opts.min_similarity and evidence + opts.evidence_discount < opts.min_evidence:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC, evidence, similarity=similarity)
         if is_older(ranked[0].passage, recent_since):
             recent = [p for p in passages if not is_older(p, recent_since)]

@@ -458,10 +458,13 @@ def test_a_quiz_length_question_needs_more_evidence_than_a_chat_question():
                     for q in (quiz, chat)}
     assert Composer(embeddings, options).compose(quiz, [story]).evidence == pytest.approx(undiscounted[quiz] - 0.07)
     assert Composer(embeddings, options).compose(chat, [story]).evidence == pytest.approx(undiscounted[chat])
-    # A bar between the quiz question's evidence with and without the discount refuses it...
-    barred = dataclasses.replace(options, min_evidence=undiscounted[quiz] - 0.03)
+    # A bar between the quiz question's evidence with and without the discount refuses it,
+    # for want of an answer: however far the passage (a closeness bar of 1), its words match,
+    # so it is not off topic (the discount is about answering, not closeness)...
+    barred = dataclasses.replace(options, min_evidence=undiscounted[quiz] - 0.03, min_similarity=1.0)
     refused = Composer(embeddings, barred).compose(quiz, [story])
     assert (refused.abstained, refused.abstained_because) == (True, ABSTAIN_NO_ANSWER)
+    assert [c.doc_id for c in refused.related] == ["bridge"]
     # ...and answers it with the discount off.
     assert not Composer(embeddings, dataclasses.replace(barred, evidence_discount=0.0)).compose(quiz, [story]).abstained
 

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE,
-                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE,
+                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE,
                                ABSTAIN_TEXT, ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions,
-                               answer_test, asks_age, asks_amount, asks_cause, asks_death_cause, asks_for_list,
-                               asks_percentage, asks_quantity, asks_what_happened, asks_where, asks_who,
+                               answer_test, asks_age, asks_amount, asks_cause, asks_death_cause, asks_final_outcome,
+                               asks_for_list, asks_percentage, asks_pick, asks_quantity, asks_what_happened,
+                               asks_where, asks_who,
                                candidate_sentences, leaves_unnamed, match_evidence, name_bonus, names_someone_new,
                                names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
                                states_quantity, states_time, tells_cause, tells_death_cause, tells_prospect,
@@ -701,6 +702,26 @@ def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
     assert states_count(question, text) is counts
 
 
+@pytest.mark.parametrize("question, text, counts", [
+    # Best sentences quoted for unanswerable natural-train questions before the rule.
+    ("how many people died in the dallas flash floods",
+     "The flooding in the region displaced 30,000 people and damaged or destroyed more than 200,000 homes.", False),
+    ("how many ukrainian soldiers were killed in the kharkiv counteroffensive",
+     "Ukrainian forces pressed a counteroffensive that has driven occupying troops out of about 300 towns.", False),
+    ("what was the death toll of the floods", "More than 1,100 homes were flooded in Sindh.", False),
+    # A number told of deaths, on either side of the word.
+    ("how many people died in the floods", "More than 1,100 people have died from the floods since mid-June.", True),
+    ("how many people died in the storm", "The storm killed at least 22 people, officials said.", True),
+    ("what was the death toll of the earthquake", "The death toll rose to 98 on Monday.", True),
+    ("how many civilians were killed", "Five civilians were killed and another 17 wounded in rocket attacks.", True),
+    # The question's own number is no answer.
+    ("how many of the 31 arrested died", "Police arrested 31 people, and none died.", False),
+])
+def test_a_death_count_is_a_number_told_of_deaths(question, text, counts):
+    assert asks_quantity(question)
+    assert states_count(question, text) is counts
+
+
 @pytest.mark.parametrize("question, sentence, states", [
     ("what percent voted yes in ireland's 2015 gay marriage referendum?",
      "62.1% of voters approved the measure.", True),
@@ -839,8 +860,12 @@ def compose_over_one_sentence(question, text):
     ("what caused the pittsburgh bridge collapse", True),
     ("What did Vin Scully die of?", True),
     ("what was the cause of the fire", True),
+    ("what started the washburn fire in yosemite?", True),
+    ("how did the tunnel fire start", True),
+    ("what sparked the protests", True),
     ("why did the bridge collapse", False),  # reasons come in too many forms to check
     ("what did the bridge inspection find", False),
+    ("when did the fire start", False),
 ])
 def test_questions_asking_for_a_cause(question, asks):
     assert asks_cause(question) is asks
@@ -873,6 +898,8 @@ def test_questions_asking_what_a_death_came_from(question, asks):
     ("what did the actor die from", "The actor died Saturday afternoon from complications related to surgery.", ""),
     ("what killed the student", "The medical examiner ruled his death was caused by alcohol poisoning.", ""),
     ("what did albright die of", "The cause was cancer, her family said in a statement Wednesday.", ""),
+    ("what started the fire", "The Washburn Fire began July 7 and has since burned 3,221 acres.", ABSTAIN_NO_CAUSE),
+    ("what started the fire", "The fire was started by a man trying to burn a spider, officials said.", ""),
 ])
 def test_a_cause_question_wants_a_sentence_telling_a_cause(question, text, because):
     assert (tells_death_cause(text) if asks_death_cause(question) else tells_cause(text)) is not bool(because)
@@ -1002,3 +1029,57 @@ def test_the_answer_models_weight_follows_the_questions_length(seed_desk, chat_w
     composer = Composer(seed_desk.embeddings, options, seed_desk.lexical.idf, Favours("San Ysidro"))
     answer = composer.compose(question, seed_desk.search(question, k=8))
     assert answer.text.startswith(first)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("when did finland officially become a nato member", True),
+    ("when was power fully restored in puerto rico", True),
+    ("how much did the skeleton end up selling for", True),
+    ("when did finland become a nato member", False),
+    # The question asks about what may come: a forecast is its answer.
+    ("where could the glacier eventually raise sea levels", False),
+])
+def test_questions_asking_how_a_process_ended(question, asks):
+    assert asks_final_outcome(question) is asks
+
+
+@pytest.mark.parametrize("question, text, because", [
+    ("when did finland officially become a nato member",
+     "NATO's chief said on Wednesday that he expects Finland to become a member in the coming months.",
+     ABSTAIN_PROSPECT),
+    ("when was power fully restored in puerto rico",
+     "It could be days before power is restored, the utility said on Sunday.", ABSTAIN_PROSPECT),
+    ("when did finland officially become a nato member", "Finland officially joined NATO on April 4, 2023.", ""),
+    ("how much did the skeleton end up selling for", "The Gorgosaurus skeleton sold for $6.1 million on Thursday.", ""),
+])
+def test_a_forecast_is_no_answer_to_how_a_process_ended(question, text, because):
+    answer = compose_over_one_sentence(question, text)
+    assert (answer.abstained, answer.abstained_because) == (bool(because), because)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("who did meloni pick as italy's finance minister", True),
+    ("who has newsom appointed to the new fast food council", True),
+    ("who did biden nominate to run the faa", True),
+    ("who did petro name as colombia's finance minister", True),
+    ("who is italy's new finance minister", False),
+    ("who is the artemis program named after", False),
+    ("who did nasa name the telescope after", False),
+])
+def test_questions_asking_who_was_chosen(question, asks):
+    assert asks_pick(question) is asks
+
+
+@pytest.mark.parametrize("question, text, because", [
+    ("who did meloni pick as italy's finance minister", "The biggest test of Meloni's intentions will be the "
+     "appointment of Italy's next finance minister.", ABSTAIN_NO_PICK),
+    ("who has newsom appointed to the new fast food council", "Gov. Gavin Newsom signed the law on Monday, creating "
+     "a 10-member Fast Food Council.", ABSTAIN_NO_PICK),
+    ("who did biden nominate to run the faa", "President Joe Biden is nominating Phil Washington to lead the Federal "
+     "Aviation Administration.", ""),
+    ("who did petro name as colombia's finance minister", "Petro named José Antonio Ocampo, a former minister, to run "
+     "the finance ministry.", ""),
+])
+def test_a_sentence_about_the_chooser_is_no_answer_to_who_was_chosen(question, text, because):
+    answer = compose_over_one_sentence(question, text)
+    assert (answer.abstained, answer.abstained_because) == (bool(because), because)

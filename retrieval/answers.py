@@ -46,9 +46,11 @@ ABSTAIN_UNNAMED = "a sentence quoted says the person asked about was not named"
 ABSTAIN_NO_CAUSE = "no sentence quoted tells a cause, and the question asks what caused it"
 ABSTAIN_NOT_KNOWN = "the best sentence says the report does not know"
 ABSTAIN_NO_PICK = "no sentence quoted tells of anyone chosen, and the question asks who was"
+ABSTAIN_NO_PENALTY = "no sentence quoted tells a sentence (a term, a fine), and the question asks for one"
 # Abstentions decided before the evidence threshold, whatever it is (the benchmark's replay).
 THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_NO_AMOUNT, ABSTAIN_PROSPECT,
-                            ABSTAIN_UNREAD, ABSTAIN_UNNAMED, ABSTAIN_NO_CAUSE, ABSTAIN_NOT_KNOWN, ABSTAIN_NO_PICK})
+                            ABSTAIN_UNREAD, ABSTAIN_UNNAMED, ABSTAIN_NO_CAUSE, ABSTAIN_NOT_KNOWN, ABSTAIN_NO_PICK,
+                            ABSTAIN_NO_PENALTY})
 
 
 @dataclass(frozen=True)
@@ -353,6 +355,23 @@ def asks_final_outcome(question: str) -> bool:
 
 def tells_hypothetical(text: str) -> bool:
     return _HYPOTHETICAL.search(text) is not None
+
+
+# "What sentence did he get?", "what was her prison sentence?": a term ("12 years in federal
+# prison", "eight months"), life, probation, death, or a fine.
+_ASKS_PENALTY = re.compile(r"\bwhat (?:\w+ )?(?:prison |jail )?sentence (?:did|does|do|will|has|have|was|is)\b"
+                           r"|\bwhat (?:was|is|will be) (?:the |his |her |their |[\w'’-]+(?:'s|’s) )(?:prison |jail )?"
+                           r"sentence\b(?! (?:of|in|from|that) )", re.IGNORECASE)
+_PENALTY = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[-\s](?:years?|months?|weeks?|days?)\b|\blife\b|\bprobation\b"
+                      r"|\bdeath (?:sentence|penalty)\b|\bcommunity service\b|\bfined?\b|\bacquitted\b", re.IGNORECASE)
+
+
+def asks_penalty(question: str) -> bool:
+    return _ASKS_PENALTY.search(question) is not None
+
+
+def states_penalty(text: str) -> bool:
+    return _PENALTY.search(text) is not None
 
 
 def asks_what_happened(question: str) -> bool:
@@ -1039,6 +1058,12 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         # "How much did Lewis Hamilton invest in the Broncos?" answered with the sentence naming
         # him among the owners: a price, a fine or a stake is a sum of money, not any number.
         return ABSTAIN_NO_AMOUNT
+    if asks_penalty(question) and not any(states_penalty(c.text) for c in chosen):
+        # "What sentence did Patriot Front leader Thomas Rousseau get?" answered with "Among those
+        # arrested Saturday was Patriot Front leader Thomas Ryan Rousseau…": a court's sentence is
+        # a term, "life", probation or a fine (natural-dev unanswerable refused 32 -> 33 of 40; it
+        # fires on no natural-train or RealTimeQA question, bench/RESULTS.md, session 14).
+        return ABSTAIN_NO_PENALTY
     if asks_what_happened(question) and tells_prospect(ranked[0].text):
         # "How many years did Balwani get?" answered with "Balwani faces up to 20 years", "did
         # Instagram win its appeal?" with "Instagram plans to appeal": the archive ends before

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE,
-                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME, ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE,
-                               ABSTAIN_TEXT, ABSTAIN_UNNAMED, ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions,
-                               answer_test, asks_age, asks_amount, asks_cause, asks_death_cause, asks_final_outcome,
-                               asks_for_list, asks_percentage, asks_pick, asks_quantity, asks_what_happened,
-                               asks_where, asks_who,
+                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME,
+                               ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
+                               ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_age, asks_amount,
+                               asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
+                               asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
                                candidate_sentences, leaves_unnamed, match_evidence, name_bonus, names_someone_new,
                                names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
                                states_quantity, states_time, tells_cause, tells_death_cause, tells_prospect,
@@ -1082,4 +1082,28 @@ def test_questions_asking_who_was_chosen(question, asks):
 ])
 def test_a_sentence_about_the_chooser_is_no_answer_to_who_was_chosen(question, text, because):
     answer = compose_over_one_sentence(question, text)
+    assert (answer.abstained, answer.abstained_because) == (bool(because), because)
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("what sentence did patriot front leader thomas rousseau get for the idaho pride plot", True),
+    ("what prison sentence did elizabeth holmes end up getting", True),
+    ("what was rousseau's sentence", True),
+    ("what is the sentence for the patriot front members", True),
+    ("what was the sentence of the story that named him", False),  # a sentence of text, not of a court
+    ("how much was brittney griner fined on top of her sentence", False),
+])
+def test_questions_asking_for_a_court_s_sentence(question, asks):
+    assert asks_penalty(question) is asks
+
+
+@pytest.mark.parametrize("text, because", [
+    ("Among those arrested Saturday was Patriot Front leader Thomas Ryan Rousseau, the sheriff said.",
+     ABSTAIN_NO_PENALTY),
+    ("Rousseau was sentenced to 12 years in federal prison on Friday.", ""),
+    ("A judge sentenced Rousseau to three years of probation on Friday.", ""),
+    ("Rousseau was given life without parole, the court said.", ""),
+])
+def test_a_sentence_question_wants_a_term_or_a_fine(text, because):
+    answer = compose_over_one_sentence("what sentence did thomas rousseau get", text)
     assert (answer.abstained, answer.abstained_because) == (bool(because), because)

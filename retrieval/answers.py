@@ -46,7 +46,7 @@ ABSTAIN_UNNAMED = "a sentence quoted says the person asked about was not named"
 ABSTAIN_NO_CAUSE = "no sentence quoted tells a cause, and the question asks what caused it"
 ABSTAIN_NOT_KNOWN = "the best sentence says the report does not know"
 ABSTAIN_NO_PICK = "no sentence quoted tells of anyone chosen, and the question asks who was"
-ABSTAIN_NO_PENALTY = "no sentence quoted tells a sentence (a term, a fine), and the question asks for one"
+ABSTAIN_NO_PENALTY = "no sentence quoted tells a court's sentence (a term, a fine), and the question asks for one"
 # Abstentions decided before the evidence threshold, whatever it is (the benchmark's replay).
 THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_NO_AMOUNT, ABSTAIN_PROSPECT,
                             ABSTAIN_UNREAD, ABSTAIN_UNNAMED, ABSTAIN_NO_CAUSE, ABSTAIN_NOT_KNOWN, ABSTAIN_NO_PICK,

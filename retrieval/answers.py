@@ -314,6 +314,23 @@ def states_amount(question: str, text: str) -> bool:
     return _states_new(_AMOUNT, question, text)
 
 
+# "What sentence did he get?", "what was her prison sentence?": a term ("12 years in federal
+# prison", "eight months"), life, probation, death, or a fine.
+_ASKS_PENALTY = re.compile(r"\bwhat (?:\w+ )?(?:prison |jail )?sentence (?:did|does|do|will|has|have|was|is)\b"
+                           r"|\bwhat (?:was|is|will be) (?:the |his |her |their |[\w'’-]+(?:'s|’s) )(?:prison |jail )?"
+                           r"sentence\b(?! (?:of|in|from|that) )", re.IGNORECASE)
+_PENALTY = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[-\s](?:years?|months?|weeks?|days?)\b|\blife\b|\bprobation\b"
+                      r"|\bdeath (?:sentence|penalty)\b|\bcommunity service\b|\bfined?\b|\bacquitted\b", re.IGNORECASE)
+
+
+def asks_penalty(question: str) -> bool:
+    return _ASKS_PENALTY.search(question) is not None
+
+
+def states_penalty(text: str) -> bool:
+    return _PENALTY.search(text) is not None
+
+
 def _states_new(pattern: re.Pattern, question: str, text: str) -> bool:
     """Whether `text` holds a match of `pattern` that `question` does not already hold."""
     asked = question.lower()
@@ -339,6 +356,15 @@ _PROSPECT = re.compile(r"\b(?:plans? to|planning to|hoping|hopes? (?:to|that|the
                        re.IGNORECASE)
 
 
+def asks_what_happened(question: str) -> bool:
+    return _ASKS_WHAT_HAPPENED.search(question) is not None and _ASKS_PLAN.search(question) is None
+
+
+def tells_prospect(text: str) -> bool:
+    """Whether `text` tells of something planned or expected ("Instagram plans to appeal")."""
+    return _PROSPECT.search(text) is not None
+
+
 # A question about how a process ended ("finally", "officially", "fully", "end up"), not about
 # a plan: the best sentence of an archive that stops before the end tells what would, could or
 # will happen, or what is expected or planned.
@@ -355,32 +381,6 @@ def asks_final_outcome(question: str) -> bool:
 
 def tells_hypothetical(text: str) -> bool:
     return _HYPOTHETICAL.search(text) is not None
-
-
-# "What sentence did he get?", "what was her prison sentence?": a term ("12 years in federal
-# prison", "eight months"), life, probation, death, or a fine.
-_ASKS_PENALTY = re.compile(r"\bwhat (?:\w+ )?(?:prison |jail )?sentence (?:did|does|do|will|has|have|was|is)\b"
-                           r"|\bwhat (?:was|is|will be) (?:the |his |her |their |[\w'’-]+(?:'s|’s) )(?:prison |jail )?"
-                           r"sentence\b(?! (?:of|in|from|that) )", re.IGNORECASE)
-_PENALTY = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})[-\s](?:years?|months?|weeks?|days?)\b|\blife\b|\bprobation\b"
-                      r"|\bdeath (?:sentence|penalty)\b|\bcommunity service\b|\bfined?\b|\bacquitted\b", re.IGNORECASE)
-
-
-def asks_penalty(question: str) -> bool:
-    return _ASKS_PENALTY.search(question) is not None
-
-
-def states_penalty(text: str) -> bool:
-    return _PENALTY.search(text) is not None
-
-
-def asks_what_happened(question: str) -> bool:
-    return _ASKS_WHAT_HAPPENED.search(question) is not None and _ASKS_PLAN.search(question) is None
-
-
-def tells_prospect(text: str) -> bool:
-    """Whether `text` tells of something planned or expected ("Instagram plans to appeal")."""
-    return _PROSPECT.search(text) is not None
 
 
 # "What caused the bridge collapse?", "what started the fire?", "what did Vin Scully die of?":
@@ -593,8 +593,8 @@ def asks_who(question: str) -> bool:
 # telling of a choice ("named", "picked", "nominated", "his successor"), not by one about the
 # chooser. "appointment" is left out: "…will be the appointment of Italy's next finance minister"
 # names nobody.
-_ASKS_PICK = re.compile(r"^\W*whom? (?:did|has|have|will)\b.*\b(?:pick|name|appoint|choose|nominate|tap|select"
-                        r"|hire)(?:d|ed)?\b", re.IGNORECASE)
+_ASKS_PICK = re.compile(r"^\W*whom? (?:did|has|have|will)\b.*\b(?:pick(?:ed)?|named?|appoint(?:ed)?|choose|chosen"
+                        r"|nominated?|tap(?:ped)?|select(?:ed)?|hired?)\b", re.IGNORECASE)
 _PICKED = re.compile(r"\b(?:pick(?:s|ed|ing)?|nam(?:e|es|ed|ing)|appoint(?:s|ed|ing)?|chose|chosen|choos(?:e|es|ing)"
                      r"|choice|nominat\w*|tap(?:s|ped|ping)?|select(?:s|ed|ing)?|hir(?:e|es|ed|ing)|successor"
                      r"|replac\w*)\b", re.IGNORECASE)

@@ -1043,46 +1043,18 @@ def test_questions_asking_how_a_process_ended(question, asks):
     assert asks_final_outcome(question) is asks
 
 
-@pytest.mark.parametrize("question, text, because", [
-    ("when did finland officially become a nato member",
-     "NATO's chief said on Wednesday that he expects Finland to become a member in the coming months.",
-     ABSTAIN_PROSPECT),
-    ("when was power fully restored in puerto rico",
-     "It could be days before power is restored, the utility said on Sunday.", ABSTAIN_PROSPECT),
-    ("when did finland officially become a nato member", "Finland officially joined NATO on April 4, 2023.", ""),
-    ("how much did the skeleton end up selling for", "The Gorgosaurus skeleton sold for $6.1 million on Thursday.", ""),
-])
-def test_a_forecast_is_no_answer_to_how_a_process_ended(question, text, because):
-    answer = compose_over_one_sentence(question, text)
-    assert (answer.abstained, answer.abstained_because) == (bool(because), because)
-
-
 @pytest.mark.parametrize("question, asks", [
     ("who did meloni pick as italy's finance minister", True),
     ("who has newsom appointed to the new fast food council", True),
     ("who did biden nominate to run the faa", True),
     ("who did petro name as colombia's finance minister", True),
+    ("who has biden tapped to lead the faa", True),
     ("who is italy's new finance minister", False),
     ("who is the artemis program named after", False),
     ("who did nasa name the telescope after", False),
 ])
 def test_questions_asking_who_was_chosen(question, asks):
     assert asks_pick(question) is asks
-
-
-@pytest.mark.parametrize("question, text, because", [
-    ("who did meloni pick as italy's finance minister", "The biggest test of Meloni's intentions will be the "
-     "appointment of Italy's next finance minister.", ABSTAIN_NO_PICK),
-    ("who has newsom appointed to the new fast food council", "Gov. Gavin Newsom signed the law on Monday, creating "
-     "a 10-member Fast Food Council.", ABSTAIN_NO_PICK),
-    ("who did biden nominate to run the faa", "President Joe Biden is nominating Phil Washington to lead the Federal "
-     "Aviation Administration.", ""),
-    ("who did petro name as colombia's finance minister", "Petro named José Antonio Ocampo, a former minister, to run "
-     "the finance ministry.", ""),
-])
-def test_a_sentence_about_the_chooser_is_no_answer_to_who_was_chosen(question, text, because):
-    answer = compose_over_one_sentence(question, text)
-    assert (answer.abstained, answer.abstained_because) == (bool(because), because)
 
 
 @pytest.mark.parametrize("question, asks", [
@@ -1097,13 +1069,34 @@ def test_questions_asking_for_a_court_s_sentence(question, asks):
     assert asks_penalty(question) is asks
 
 
-@pytest.mark.parametrize("text, because", [
-    ("Among those arrested Saturday was Patriot Front leader Thomas Ryan Rousseau, the sheriff said.",
+_ROUSSEAU = "what sentence did thomas rousseau get"
+
+
+@pytest.mark.parametrize("question, text, because", [
+    # How a process ended: not by a forecast.
+    ("when did finland officially become a nato member",
+     "NATO's chief said on Wednesday that he expects Finland to become a member in the coming months.",
+     ABSTAIN_PROSPECT),
+    ("when was power fully restored in puerto rico",
+     "It could be days before power is restored, the utility said on Sunday.", ABSTAIN_PROSPECT),
+    ("when did finland officially become a nato member", "Finland officially joined NATO on April 4, 2023.", ""),
+    ("how much did the skeleton end up selling for", "The Gorgosaurus skeleton sold for $6.1 million on Thursday.", ""),
+    # Who was chosen: not by a sentence about the chooser.
+    ("who did meloni pick as italy's finance minister", "The biggest test of Meloni's intentions will be the "
+     "appointment of Italy's next finance minister.", ABSTAIN_NO_PICK),
+    ("who has newsom appointed to the new fast food council", "Gov. Gavin Newsom signed the law on Monday, creating "
+     "a 10-member Fast Food Council.", ABSTAIN_NO_PICK),
+    ("who did biden nominate to run the faa", "President Joe Biden is nominating Phil Washington to lead the Federal "
+     "Aviation Administration.", ""),
+    ("who did petro name as colombia's finance minister", "Petro named José Antonio Ocampo, a former minister, to run "
+     "the finance ministry.", ""),
+    # A court's sentence: a term, life, probation or a fine.
+    (_ROUSSEAU, "Among those arrested Saturday was Patriot Front leader Thomas Ryan Rousseau, the sheriff said.",
      ABSTAIN_NO_PENALTY),
-    ("Rousseau was sentenced to 12 years in federal prison on Friday.", ""),
-    ("A judge sentenced Rousseau to three years of probation on Friday.", ""),
-    ("Rousseau was given life without parole, the court said.", ""),
+    (_ROUSSEAU, "Rousseau was sentenced to 12 years in federal prison on Friday.", ""),
+    (_ROUSSEAU, "A judge sentenced Rousseau to three years of probation on Friday.", ""),
+    (_ROUSSEAU, "Rousseau was given life without parole, the court said.", ""),
 ])
-def test_a_sentence_question_wants_a_term_or_a_fine(text, because):
-    answer = compose_over_one_sentence("what sentence did thomas rousseau get", text)
+def test_a_sentence_without_what_was_asked_is_no_answer(question, text, because):
+    answer = compose_over_one_sentence(question, text)
     assert (answer.abstained, answer.abstained_because) == (bool(because), because)

@@ -123,6 +123,16 @@ class ComposerOptions:
     # "Lists get room").
     list_max_sentences: int = 6
     list_max_chars: int = 1000
+    # A list question's sentence that lists names it does not hold ("…rail crossings in Eagle
+    # Pass and El Paso", `lists_new_names`) gains `list_weight` instead of `answer_weight`; a
+    # "what did X and Y agree on?" question's sentence holding its verb ("agreed",
+    # `tells_asked_verb`) gains `verb_weight`. Both order the best `dense_candidates` last, as
+    # the "who" and "where" bonuses do, so that the seed's closure and agreement sentences come
+    # before Kirby's sentence about reopening. On the dev sets (python -m bench.replay --set
+    # list_weight=… / verb_weight=…) list_weight 0.2–0.7 and verb_weight 0.2–0.5 move no
+    # outcome; list_weight 0.8 loses a natural-train answer (bench/RESULTS.md, session 15).
+    list_weight: float = 0.60
+    verb_weight: float = 0.40
     # A question about recent news ("which country was shaken by an earthquake this week?")
     # whose best sentence comes from an older article is answered from the period's own
     # articles among the passages, when their best sentences reach this evidence; else it is
@@ -633,6 +643,62 @@ def names_somewhere_new(question: str, sentence: str) -> bool:
     return _any_new(question, _PLACE.findall(sentence))
 
 
+_ONE_NAME = r"[A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*"
+_NAME_LIST = re.compile(rf"\b(?:in|at|of|near|from|to|across|including|like|such as|between)\s+(?:the\s+)?{_ONE_NAME}(?:,\s+{_ONE_NAME})*,?\s+(?:and|or)\s+{_ONE_NAME}")
+
+
+# "What did Biden and the Mexican president agree on?": a "what" question whose verb ends it
+# (a particle may follow) asks for that verb's object, and the sentence telling it holds the
+# verb ("The two leaders agreed that…"), where the sentences about the same people need not
+# ("…spoke Thursday by phone"). The subject is at most six words, so that a longer question's
+# last word is taken for no verb.
+_ASKS_VERB = re.compile(r"^\W*what (?:did|do|does|will|would|can|could|should|has|have|had) \S+(?: \S+){0,5}?"
+                        r" (?:be )?(?P<verb>[a-z]+)(?: (?:on|about|to|with|for|over|in|at|of|from|like|into|against"
+                        r"|up|out))?\W*$", re.IGNORECASE)
+
+
+def asked_verb(question: str) -> str | None:
+    """The verb that ends a "what did X … ?" question ("agree"), or None. "What did X die
+    of?" is left to the death-cause rule: any sentence telling the death holds "died"."""
+    asked = _ASKS_VERB.match(question.strip())
+    if asked is None or asked.group("verb").lower() in STOPWORDS or asks_death_cause(question):
+        return None
+    return asked.group("verb").lower()
+
+
+def _verb_forms(verb: str) -> frozenset[str]:
+    """The inflected forms of `verb` ("agrees", "agreed", "agreeing"), without the bare word,
+    which is as often a noun ("what did Kirby say about the ports" ends in "ports", which no
+    sentence inflects). A participle the question already inflects ("charged") is kept."""
+    if verb.endswith("ed"):
+        return frozenset({verb})
+    stems = {verb, verb[:-1]} if verb.endswith("e") else {verb, verb + verb[-1]}
+    if verb.endswith("y"):
+        stems.add(verb[:-1] + "i")
+    return frozenset(stem + end for stem in stems for end in ("s", "es", "ed", "d", "ing")) - {verb}
+
+
+def tells_asked_verb(question: str, sentence: str) -> bool:
+    """Whether `sentence` holds an inflection of the verb that ends `question` (`asked_verb`)."""
+    verb = asked_verb(question)
+    return verb is not None and not _verb_forms(verb).isdisjoint(words(sentence))
+
+
+# Names listed after a preposition: "…rail crossings in Eagle Pass and El Paso", "…the Baltic
+# countries of Estonia, Latvia, and Lithuania". After a preposition, so that two people doing
+# something ("Biden and Mexico President Andrés Manuel López Obrador spoke…") are no list.
+_ONE_NAME = r"[A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*"
+_NAME_LIST = re.compile(rf"\b(?:in|at|of|near|from|to|across|including|like|such as|between)\s+(?:the\s+)?"
+                        rf"{_ONE_NAME}(?:,\s+{_ONE_NAME})*,?\s+(?:and|or)\s+{_ONE_NAME}")
+
+
+def lists_new_names(question: str, sentence: str) -> bool:
+    """Whether `sentence` lists names (`_NAME_LIST`) one of which `question` does not hold:
+    what a "which ports of entry were affected" question asks for, where a sentence sharing
+    its words ("…so that key ports of entry can be reopened") names none."""
+    return any(_any_new(question, _NAME_RUN.findall(found)) for found in _NAME_LIST.findall(sentence))
+
+
 def _any_new(question: str, names: Sequence[str]) -> bool:
     asked = set(words(question)) | STOPWORDS
     for name in names:
@@ -667,8 +733,10 @@ def leaves_unnamed(question: str, sentence: str) -> bool:
 
 
 def name_bonus(question: str, options: ComposerOptions) -> Callable[[str], float]:
-    """What a sentence naming someone new gains for a "who" question, or a place new for a
-    "where" question, beyond `answer_weight` (0 for any other question or sentence). It orders
+    """What a sentence naming someone new gains for a "who" question, a place new for a
+    "where" question, a list of new names for a list question, or the question's verb for a
+    "what did X … verb?" question, beyond `answer_weight` (0 for any other question or
+    sentence). It orders
     sentences but is no evidence: `match_evidence` leaves it out, as it leaves out the answer
     model ("who is the new border patrol chief?" must not be answered by a sentence naming
     other officials)."""
@@ -676,6 +744,10 @@ def name_bonus(question: str, options: ComposerOptions) -> Callable[[str], float
         names_new, weight = names_someone_new, options.person_weight
     elif asks_where(question):
         names_new, weight = names_somewhere_new, options.place_weight
+    elif asks_for_list(question):
+        names_new, weight = lists_new_names, options.list_weight
+    elif asked_verb(question):
+        names_new, weight = tells_asked_verb, options.verb_weight
     else:
         return lambda sentence: 0.0
     extra = weight - options.answer_weight

@@ -622,11 +622,23 @@ def tells_pick(sentence: str) -> bool:
     return _PICKED.search(sentence) is not None
 
 
+# A story's dateline: "London (CNN)", "New York (CNN Business)", "WASHINGTON –". It names where
+# the story was filed and who filed it, never what a sentence tells.
+_DATELINE = re.compile(r"^\W*(?:[A-Z][\w.’'-]*,?\s+)*\([A-Z][\w ]{0,20}\)\s*[—–-]?\s*"
+                       r"|^\W*[A-Z][A-Z.’' ]{1,40}[A-Z.](?:,\s*[A-Z][\w.]*)?\s*[—–-]\s*")
+
+
+def without_dateline(sentence: str) -> str:
+    """`sentence` without the dateline it opens with, if any ("London (CNN) The planet…" ->
+    "The planet…"): the place and the outlet answer no "who" or "what" question."""
+    return _DATELINE.sub("", sentence, count=1)
+
+
 def names_someone_new(question: str, sentence: str) -> bool:
     """Whether `sentence` prints a name whose last word `question` does not hold: "Warren
     Buffett" is no new name for a question about Buffett, "Gov. Gavin Newsom" is one for a
-    question about California. Days and months are no one's name."""
-    return _any_new(question, _NAME_RUN.findall(sentence))
+    question about California. Days and months are no one's name, nor is a dateline."""
+    return _any_new(question, _NAME_RUN.findall(without_dateline(sentence)))
 
 
 def asks_where(question: str) -> bool:
@@ -768,7 +780,8 @@ def answer_test(question: str) -> Callable[[str], bool]:
     def offers(sentence: str) -> bool:
         if states_number(question, sentence):
             return True
-        return not wants_quantity and any(w not in asked for name in _NAME.findall(sentence) for w in words(name))
+        return not wants_quantity and any(w not in asked for name in _NAME.findall(without_dateline(sentence))
+                                         for w in words(name))
 
     return offers
 

@@ -17,7 +17,7 @@ from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_
                                asked_verb, candidate_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus, names_someone_new,
                                names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
                                states_quantity, states_time, tells_asked_verb, tells_cause, tells_death_cause,
-                               tells_prospect, uniform_idf)
+                               tells_prospect, uniform_idf, without_dateline)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -1004,6 +1004,27 @@ def test_a_question_asking_for_several_things_may_quote_more():
     assert (listed.max_sentences, listed.max_chars) == (6, 1000)
     single = options.for_question("which crossing closed first?")
     assert (single.max_sentences, single.max_chars) == (4, 700)
+
+
+@pytest.mark.parametrize("sentence, told", [
+    ("London (CNN) Prime Minister Boris Johnson said…", "Prime Minister Boris Johnson said…"),
+    ("Kennedy Space Center, Florida (CNN) The rocket…", "The rocket…"),
+    ("New York (CNN Business) SpaceX has…", "SpaceX has…"),
+    ("(CNN) GOP Rep. Glenn Thompson attended…", "GOP Rep. Glenn Thompson attended…"),
+    ("WASHINGTON – In a decision…", "In a decision…"),
+    ("WEST MEMPHIS, Ark. — The company…", "The company…"),
+    # No dateline: the sentence is left whole.
+    ("U.S. officials said (AP) that…", "U.S. officials said (AP) that…"),
+    ("NASA said the launch…", "NASA said the launch…"),
+])
+def test_a_dateline_is_no_part_of_what_a_sentence_tells(sentence, told):
+    assert without_dateline(sentence) == told
+
+
+def test_a_dateline_names_no_one():
+    assert not names_someone_new("who was the first person to be told?", "London (CNN) It was first reported…")
+    assert names_someone_new("who was the first person to be told?", "London (CNN) Officials told Ann Smith…")
+    assert not answer_test("who was the first person to be told?")("London (CNN) It was first reported…")
 
 
 @pytest.mark.parametrize("sentence, lists", [

@@ -124,15 +124,16 @@ class ComposerOptions:
     list_max_sentences: int = 6
     list_max_chars: int = 1000
     # A list question's sentence that lists names it does not hold ("…rail crossings in Eagle
-    # Pass and El Paso", `lists_new_names`) gains `list_weight` instead of `answer_weight`; a
-    # "what did X and Y agree on?" question's sentence holding its verb ("agreed",
-    # `tells_asked_verb`) gains `verb_weight`. Both order the best `dense_candidates` last, as
-    # the "who" and "where" bonuses do, so that the seed's closure and agreement sentences come
-    # before Kirby's sentence about reopening. On the dev sets (python -m bench.replay --set
-    # list_weight=… / verb_weight=…) list_weight 0.2–0.7 and verb_weight 0.2–0.5 move no
-    # outcome; list_weight 0.8 loses a natural-train answer (bench/RESULTS.md, session 15).
+    # Pass and El Paso", `lists_new_names`) gains `list_weight` instead of `answer_weight`,
+    # ordering the best `dense_candidates` last as the "who" and "where" bonuses do; a "what did
+    # X and Y agree on?" question's sentence holding its verb ("agreed", `tells_asked_verb`)
+    # gains `verb_weight`, as evidence too (`verb_bonus`). So the seed's closure and agreement
+    # sentences come before Kirby's sentence about reopening, and "what did the leaders agree
+    # to?" is answered. On the dev sets (python -m bench.replay --set list_weight=… /
+    # verb_weight=…) list_weight 0.2–0.7 and verb_weight 0.1–0.4 move no outcome; list_weight
+    # 0.8 loses a natural-train answer (bench/RESULTS.md, session 15).
     list_weight: float = 0.60
-    verb_weight: float = 0.40
+    verb_weight: float = 0.30
     # A question about recent news ("which country was shaken by an earthquake this week?")
     # whose best sentence comes from an older article is answered from the period's own
     # articles among the passages, when their best sentences reach this evidence; else it is
@@ -203,7 +204,7 @@ class Candidate:
     score: float
     similarity: float
     answers: float | None = None  # the answer model's probability that it states the answer
-    name_bonus: float = 0.0  # what it gained for naming someone or somewhere new (`name_bonus`)
+    name_bonus: float = 0.0  # what it gained in the ordering only, not as evidence (`name_bonus`, `verb_bonus`)
     context_bonus: float = 0.0  # what it gained from the question's words in the sentence before
 
 
@@ -664,7 +665,7 @@ _NAME_LIST = re.compile(rf"\b(?:in|at|of|near|from|to|across|including|like|such
 # verb ("The two leaders agreed that…"), where the sentences about the same people need not
 # ("…spoke Thursday by phone"). The subject is at most six words, so that a longer question's
 # last word is taken for no verb.
-_ASKS_VERB = re.compile(r"^\W*what (?:did|do|does|will|would|can|could|should|has|have|had) \S+(?: \S+){0,5}?"
+_ASKS_VERB = re.compile(r"^\W*what (?:did|do|does|will|would|can|could|should|has|have|had) (?P<subject>\S+(?: \S+){0,5}?)"
                         r" (?:be )?(?P<verb>[a-z]+)(?: (?:on|about|to|with|for|over|in|at|of|from|like|into|against"
                         r"|up|out))?\W*$", re.IGNORECASE)
 
@@ -746,9 +747,8 @@ def leaves_unnamed(question: str, sentence: str) -> bool:
 
 def name_bonus(question: str, options: ComposerOptions) -> Callable[[str], float]:
     """What a sentence naming someone new gains for a "who" question, a place new for a
-    "where" question, a list of new names for a list question, or the question's verb for a
-    "what did X … verb?" question, beyond `answer_weight` (0 for any other question or
-    sentence). It orders
+    "where" question, or a list of new names for a list question, beyond `answer_weight` (0
+    for any other question or sentence). It orders
     sentences but is no evidence: `match_evidence` leaves it out, as it leaves out the answer
     model ("who is the new border patrol chief?" must not be answered by a sentence naming
     other officials)."""
@@ -758,12 +758,29 @@ def name_bonus(question: str, options: ComposerOptions) -> Callable[[str], float
         names_new, weight = names_somewhere_new, options.place_weight
     elif asks_for_list(question):
         names_new, weight = lists_new_names, options.list_weight
-    elif asked_verb(question):
-        names_new, weight = tells_asked_verb, options.verb_weight
     else:
         return lambda sentence: 0.0
     extra = weight - options.answer_weight
     return lambda sentence: extra if names_new(question, sentence) else 0.0
+
+
+def verb_bonus(question: str, options: ComposerOptions) -> Callable[[str], tuple[float, bool]]:
+    """What a sentence holding the verb that ends a "what did X and Y agree on?" question gains
+    (`tells_asked_verb`), and whether that is evidence too: when the sentence also holds a word
+    of the question's subject ("what did the leaders agree to?" and "The two leaders agreed
+    that…", at cosine 0.33 for all that). Else it only orders: "what did the migrants agree
+    to?" is not answered by what the leaders agreed."""
+    asked = _ASKS_VERB.match(question.strip())
+    if asked is None or asked_verb(question) is None:
+        return lambda sentence: (0.0, False)
+    subject = set(terms(asked.group("subject")))
+
+    def gains(sentence: str) -> tuple[float, bool]:
+        if not tells_asked_verb(question, sentence):
+            return 0.0, False
+        return options.verb_weight, not subject.isdisjoint(terms(sentence))
+
+    return gains
 
 
 def answer_test(question: str) -> Callable[[str], bool]:
@@ -938,13 +955,16 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
         similarities = vectors[1:] @ vectors[0]
         cheap = [dataclasses.replace(c, score=c.score + options.dense_weight * float(sim), similarity=float(sim))
                  for c, sim in zip(shortlist, similarities)] + cheap[options.dense_candidates:]
-    # A new name (or place) orders the best few last, once meaning and the model have been
-    # weighed, and does not choose which sentences they weigh (bench/RESULTS.md, "Where, anonymous").
-    named = name_bonus(question, options)
+    # A new name (or place, or the question's verb) orders the best few last, once meaning and
+    # the model have been weighed, and does not choose which sentences they weigh
+    # (bench/RESULTS.md, "Where, anonymous").
+    named, verb = name_bonus(question, options), verb_bonus(question, options)
     head = []
     for c in cheap[: options.dense_candidates]:
         bonus = named(c.text)
-        head.append(dataclasses.replace(c, score=c.score + bonus, name_bonus=bonus))
+        verb_gain, evident = verb(c.text)
+        ordering = bonus + (0.0 if evident else verb_gain)
+        head.append(dataclasses.replace(c, score=c.score + bonus + verb_gain, name_bonus=ordering))
     head.sort(key=lambda c: -c.score)
     return head + cheap[options.dense_candidates:]
 

@@ -17,7 +17,7 @@ from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_
                                asked_verb, candidate_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus, names_someone_new,
                                names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
                                states_quantity, states_time, tells_asked_verb, tells_cause, tells_death_cause,
-                               tells_prospect, uniform_idf, without_dateline)
+                               tells_prospect, uniform_idf, verb_bonus, without_dateline)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -503,6 +503,8 @@ def test_sources_list(seed_desk):
 @pytest.mark.parametrize("question, first, spans", [
     ("What did Biden and the Mexican president agree on?", "\"The two leaders agreed",
      ["additional enforcement actions are urgently needed"]),
+    # Five words, at cosine 0.33 from its answer: the verb and the subject's word it holds are the evidence.
+    ("what did the leaders agree to?", "\"The two leaders agreed", ["additional enforcement actions are urgently needed"]),
     ("Who did Biden speak with?", "Biden and Mexico President", ["López Obrador"]),
     ("What is slowing bilateral trade?", "Migrants have been riding", ["the closures are slowing bilateral trade"]),
     ("When do lawmakers return?", "Lawmakers left town", ["second week in January"]),
@@ -530,6 +532,8 @@ def test_short_questions_get_the_sentence_that_answers(seed_desk, question, firs
     # The article never says what anyone paid; its best sentences hold numbers ("tens of
     # thousands of migrants", "Dec. 18"), but no sum of money.
     ("How much did the migrants pay smugglers?", ABSTAIN_NO_AMOUNT),
+    # The leaders agreed, not the migrants: the verb alone is no evidence.
+    ("What did the migrants agree to?", ABSTAIN_NO_ANSWER),
 ])
 def test_questions_the_article_does_not_answer_are_refused(seed_desk, question, because):
     answer = seed_desk.ask(question)
@@ -1059,6 +1063,14 @@ def test_a_sentence_listing_names_the_question_does_not_hold(sentence, lists):
 ])
 def test_the_verb_that_ends_a_what_question(question, verb):
     assert asked_verb(question) == verb
+
+
+def test_the_questions_verb_is_evidence_only_beside_its_subject():
+    gains = verb_bonus("what did the leaders agree to?", ComposerOptions(verb_weight=0.3))
+    assert gains("\"The two leaders agreed that additional enforcement actions are urgently needed…\"") == (0.3, True)
+    assert gains("The migrants agreed to wait.") == (0.3, False)
+    assert gains("The leaders spoke by phone.") == (0.0, False)
+    assert verb_bonus("who did biden speak with?", ComposerOptions())("Biden spoke with them.") == (0.0, False)
 
 
 @pytest.mark.parametrize("sentence, tells", [

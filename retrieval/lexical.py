@@ -22,11 +22,8 @@ _STEMMER = Stemmer.Stemmer("english")
 STOPWORDS_EN = ("a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no",
                 "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this",
                 "to", "was", "will", "with")
-# News attributes nearly every sentence ("…," Kirby said), so the verbs of saying tell nothing
-# apart; "say" with them, or "what did Kirby say about the ports?" misses on a word its answer
-# holds only as "said".
 STOPWORDS = frozenset(STOPWORDS_EN) | {
-    "s", "t", "say", "said", "says", "also", "would", "could", "one", "new", "week", "recently", "according",
+    "s", "t", "said", "says", "also", "would", "could", "one", "new", "week", "recently", "according",
 }
 
 

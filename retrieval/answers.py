@@ -29,7 +29,7 @@ from langchain_core.embeddings import Embeddings
 from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage, Summary
-from .question import in_context, introduction_subject, speaker_asked
+from .question import in_context, introduction_subject, speech_asked
 from .sentences import is_page_furniture, is_question, sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
@@ -879,19 +879,23 @@ def introduction(subject: str, passages: Sequence[Passage], min_chars: int) -> l
 _SPEECH = r"(?:said|says|told|added|wrote|tweeted|announced|noted|stated|warned|insisted)"
 
 
-def attributed(speaker: str, passages: Sequence[Passage], options: ComposerOptions) -> list[Candidate]:
+def attributed(speaker: str, topic: str, passages: Sequence[Passage], options: ComposerOptions) -> list[Candidate]:
     """What `speaker` ("Kirby") said, in the first article whose passages print the name: the
     sentences that attribute words to them ("…," Kirby said; according to John Kirby), in
-    article order, within the answer's length budget."""
+    article order, within the answer's length budget. With a `topic` ("the ports"), only those
+    holding one of its words: none, and the question is ranked for as any other."""
     named = _named_article(_mentions(speaker), passages)
     if named is None:
         return []
     name = "|".join(re.escape(n) for n in dict.fromkeys([speaker, speaker.split()[-1]]))
     says = re.compile(rf"(?<!\w)(?:{name})(?:,[^.;]{{0,120}}?,)?\s+{_SPEECH}\b"
                       rf"|\b(?:{_SPEECH}|according to)\s+(?:[\w.,'’-]+\s+){{0,8}}?(?:{name})(?!\w)", re.IGNORECASE)
+    about = set(terms(topic))
     chosen, length = [], 0
     for cand in _sentences_of(named, passages, options.min_sentence_chars):
-        if says.search(cand.text) and len(chosen) < options.max_sentences and length + len(cand.text) <= options.max_chars:
+        on_topic = not about or not about.isdisjoint(terms(cand.text))
+        if (says.search(cand.text) and on_topic and len(chosen) < options.max_sentences
+                and length + len(cand.text) <= options.max_chars):
             chosen.append(cand)
             length += len(cand.text)
     return chosen
@@ -1111,8 +1115,8 @@ def found_by_matching(question: str, passages: Sequence[Passage], options: Compo
     subject = introduction_subject(question)
     if subject:
         return introduction(subject, passages, options.min_sentence_chars)
-    speaker = speaker_asked(question)
-    return attributed(speaker, passages, options) if speaker else []
+    speech = speech_asked(question)
+    return attributed(*speech, passages, options) if speech else []
 
 
 def quoted_answer(question: str, chosen: Sequence[Candidate], passages: Sequence[Passage], *,

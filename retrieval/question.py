@@ -129,13 +129,18 @@ def introduction_subject(question: str) -> str | None:
     return _named(_INTRODUCTION.search(question), "subject")
 
 
-# "What did Kirby say?", "what has Blinken said": what someone said, on no one topic.
+# "What did Kirby say?", "what has Blinken said", "what did Kirby say about the ports?": what
+# someone said, on no one topic or on the one named.
 _SAID = re.compile(r"^\W*what (?:else )?(?:did|does|has|have) (?P<speaker>[^?!.,;:]+?) (?:say|said|tell|told|announce"
-                   r"|announced|claim|claimed|write|wrote|tweet|tweeted|post|posted)\W*$", re.IGNORECASE)
+                   r"|announced|claim|claimed|write|wrote|tweet|tweeted|post|posted)"
+                   r"(?:\s+(?:about|on|of|regarding)\s+(?P<topic>[^?!]+?))?\W*$", re.IGNORECASE)
 
 
-def speaker_asked(question: str) -> str | None:
-    """Whose words a "what did X say?" question asks for ("Kirby"), or None; like
-    `introduction_subject`, X must be printed as a name in the archive (answers.attributed)."""
-    return _named(_SAID.search(question), "speaker")
+def speech_asked(question: str) -> tuple[str, str] | None:
+    """Whose words a "what did X say?" question asks for, and on what topic ("" for none):
+    ("Kirby", "the ports"), or None; like `introduction_subject`, X must be printed as a name
+    in the archive (answers.attributed)."""
+    said = _SAID.search(question)
+    speaker = _named(said, "speaker")
+    return None if speaker is None else (speaker, said.group("topic") or "")
 

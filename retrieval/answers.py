@@ -469,7 +469,7 @@ def states_time(question: str, text: str) -> bool:
 
 
 def asks_quantity(question: str) -> bool:
-    return _ASKS_QUANTITY.search(question) is not None or asks_deaths(question)
+    return _ASKS_QUANTITY.search(question) is not None or asks_deaths(question) or asks_crowd(question)
 
 
 _ASKS_COUNT = re.compile(r"\bhow many\b", re.IGNORECASE)
@@ -478,7 +478,7 @@ _MONEY = re.compile(rf"(?:{_AMOUNT.pattern})(?:\s?(?:million|billion|trillion|th
 
 
 def asks_count(question: str) -> bool:
-    return _ASKS_COUNT.search(question) is not None or asks_deaths(question)
+    return _ASKS_COUNT.search(question) is not None or asks_deaths(question) or asks_crowd(question)
 
 
 # Numbers that count nothing: a rank ("their 10th win"), a score or a range ("2-1", "aged
@@ -508,6 +508,19 @@ def asks_deaths(question: str) -> bool:
     return _ASKS_DEATHS.search(question) is not None
 
 
+# "What was the attendance at Sue Bird's last home game?", "how many fans attended game 1": a
+# crowd's size, told within a few words of the crowd ("a sellout crowd of 18,100", "87,192 fans").
+_CROWD = r"(?:fans|crowds?|attendance|attended|attending|spectators|attendees|people|sellout|capacity|turnout)"
+_ASKS_CROWD = re.compile(r"\battendance\b|\bhow many (?:fans|people|spectators|attendees)\b.*\b(?:attend\w*|came|come"
+                         r"|showed up|turned out|were (?:in|at|there)|in the (?:building|stands|stadium|arena))\b",
+                         re.IGNORECASE)
+_CROWD_WORD = re.compile(rf"\b{_CROWD}\b", re.IGNORECASE)
+
+
+def asks_crowd(question: str) -> bool:
+    return _ASKS_CROWD.search(question) is not None
+
+
 def _near(text: str, number: re.Match, pattern: re.Pattern, words_apart: int = 6) -> bool:
     """Whether `pattern` matches within `words_apart` words of `number` in `text`, in one clause."""
     before = re.split(r"[;:()]", text[: number.start()])[-1].split()[-words_apart:]
@@ -519,7 +532,10 @@ def states_count(question: str, sentence: str) -> bool:
     """Whether `sentence` holds a number that `question` does not already hold and that counts
     something: not a sum of money, a percentage, a rank, a score, a time, a label or a measure
     in a unit the question does not count in. What "how many …?" is answered with; for "how
-    many died?", a number told of deaths (within a few words of one, in the same clause)."""
+    many died?", a number told of deaths (within a few words of one, in the same clause), and
+    for "what was the attendance?", one told of the crowd (natural-train: 3 more of 240
+    unanswerable refused, "…nine points, six assists and four rebounds" among the answers
+    they had; nothing lost on any set; bench/RESULTS.md, session 15)."""
     asked = set(terms(question))
 
     def unless_asked(measure: re.Match) -> str:
@@ -527,9 +543,10 @@ def states_count(question: str, sentence: str) -> bool:
         return measure.group(0) if unit and unit[0] in asked else " "
 
     counts = _NO_COUNT.sub(" ", _MEASURE.sub(unless_asked, _PERCENT.sub(" ", _MONEY.sub(" ", sentence))))
-    if asks_deaths(question):
+    told_of = _DEATH_WORD if asks_deaths(question) else _CROWD_WORD if asks_crowd(question) else None
+    if told_of is not None:
         question_text = question.lower()
-        return any(found.group(0).lower() not in question_text and _near(counts, found, _DEATH_WORD)
+        return any(found.group(0).lower() not in question_text and _near(counts, found, told_of)
                    for found in _NUMBER.finditer(counts))
     return states_number(question, counts)
 

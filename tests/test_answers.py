@@ -718,6 +718,23 @@ def test_a_death_count_is_a_number_told_of_deaths(question, text, counts):
     assert states_count(question, text) is counts
 
 
+@pytest.mark.parametrize("question, text, counts", [
+    # Best sentences quoted for unanswerable natural-train questions before the rule.
+    ("what was the attendance at sue bird's last regular season home game",
+     "It was Sue Bird Sunday during the Seattle Storm's 89-81 loss (Bird finished with nine points, six assists and "
+     "four rebounds).", False),
+    ("how many fans attended game 1 of the 2022 stanley cup final in denver",
+     "The Lightning, who are pursuing their third consecutive Stanley Cup, are coming off a 4-2 series win.", False),
+    # A number told of the crowd.
+    ("attendance at the women's euro 2022 final at wembley", "England won in front of a record crowd of 87,192.", True),
+    ("how many fans were in the building for the final", "A sellout crowd of 18,100 fans cheered.", True),
+    ("how many people attended the memorial", "About 2,000 people attended the memorial on Sunday.", True),
+])
+def test_a_crowd_is_a_number_told_of_the_crowd(question, text, counts):
+    assert asks_quantity(question)
+    assert states_count(question, text) is counts
+
+
 @pytest.mark.parametrize("question, sentence, states", [
     ("what percent voted yes in ireland's 2015 gay marriage referendum?",
      "62.1% of voters approved the measure.", True),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE,
-                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME,
+                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_OTHER_MONTH, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
                                ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
@@ -17,7 +17,8 @@ from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_
                                asked_verb, candidate_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus, names_someone_new,
                                names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
                                states_quantity, states_time, tells_asked_verb, tells_cause, tells_death_cause,
-                               tells_prospect, uniform_idf, verb_bonus, without_dateline)
+                               tells_other_months, tells_prospect, uniform_idf, verb_bonus,
+                               without_dateline)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -733,6 +734,30 @@ def test_a_death_count_is_a_number_told_of_deaths(question, text, counts):
 def test_a_crowd_is_a_number_told_of_the_crowd(question, text, counts):
     assert asks_quantity(question)
     assert states_count(question, text) is counts
+
+
+@pytest.mark.parametrize("question, sentence, other", [
+    # The best sentence quoted for an unanswerable natural-train question before the rule.
+    ("what was the national median rent in august 2022",
+     "The national median rent hit a new record high of $1,879 a month in July, up 12.3% from a year ago.", True),
+    ("what january 2023 energy price cap did ofgem actually set", "Ofgem is next due to raise its price cap in October.",
+     True),
+    ("what was the national median rent in august 2022", "Rents rose again in August, after July's record.", False),
+    ("what was the national median rent in august 2022", "Rents rose 12.3% from a year ago.", False),  # no month told
+    # A question that asks when is answered by another month; "may" and "march" as verbs are none.
+    ("feb 2022 inflation was the highest since when", "…the highest increase since April 1981.", False),
+    ("what may happen to rents", "Rents fell in July.", False),
+    ("what was core cpi in the may 2022 report", "Core prices rose 6% in the year through April.", True),
+])
+def test_sentences_telling_of_other_months_than_the_one_asked(question, sentence, other):
+    assert tells_other_months(question, sentence) is other
+
+
+def test_a_question_about_a_month_is_refused_when_every_quoted_sentence_tells_of_others():
+    question = "what was the national median rent in august 2022"
+    answer = compose_over_one_sentence(question, "The national median rent hit a record of $1,879 a month in July.")
+    assert answer.abstained and answer.abstained_because == ABSTAIN_OTHER_MONTH
+    assert not compose_over_one_sentence(question, "The national median rent hit $1,879 a month in August.").abstained
 
 
 @pytest.mark.parametrize("question, sentence, states", [

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE,
-                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_OTHER_MONTH, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME,
+                               ABSTAIN_NO_BURIAL, ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_SCORE,
+                               ABSTAIN_OTHER_MONTH, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME,
                                ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
                                ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
@@ -751,6 +752,26 @@ def test_a_crowd_is_a_number_told_of_the_crowd(question, text, counts):
 ])
 def test_sentences_telling_of_other_months_than_the_one_asked(question, sentence, other):
     assert tells_other_months(question, sentence) is other
+
+
+@pytest.mark.parametrize("question, text, because", [
+    # The best sentences quoted for unanswerable natural-train questions before the rules.
+    ("where was madeleine albright buried",
+     "Albright was a central figure in President Bill Clinton's administration.", ABSTAIN_NO_BURIAL),
+    ("where is nichelle nichols going to be buried", "Nichols was born Grace Dell Nichols near Chicago in 1932.",
+     ABSTAIN_NO_BURIAL),
+    ("what was the score of djokovic's first-round wimbledon match against kwon soon-woo?",
+     "Defending Wimbledon champion Novak Djokovic will face South Korea's Kwon Soon-woo in the opening round.",
+     ABSTAIN_NO_SCORE),
+    # Sentences that tell it.
+    ("where exactly was the queen laid to rest?", "She was buried in the King George VI Memorial Chapel.", ""),
+    ("final score avs lightning game one", "The Avalanche beat the Lightning 4-3 in overtime.", ""),
+    ("what was the score when hungary beat england", "Hungary won 4 to 0 at Molineux.", ""),
+    # "Who scored" asks for a name, not a score.
+    ("who scored the winner for the lionesses", "Chloe Kelly scored the winner for the Lionesses.", ""),
+])
+def test_a_burial_or_a_score_is_told_or_refused(question, text, because):
+    assert compose_over_one_sentence(question, text).abstained_because == because
 
 
 def test_a_question_about_a_month_is_refused_when_every_quoted_sentence_tells_of_others():

@@ -728,18 +728,15 @@ def names_somewhere_new(question: str, sentence: str) -> bool:
     return _any_new(question, _PLACE.findall(sentence))
 
 
-_ONE_NAME = r"[A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*"
-_NAME_LIST = re.compile(rf"\b(?:in|at|of|near|from|to|across|including|like|such as|between)\s+(?:the\s+)?{_ONE_NAME}(?:,\s+{_ONE_NAME})*,?\s+(?:and|or)\s+{_ONE_NAME}")
-
-
 # "What did Biden and the Mexican president agree on?": a "what" question whose verb ends it
 # (a particle may follow) asks for that verb's object, and the sentence telling it holds the
 # verb ("The two leaders agreed that…"), where the sentences about the same people need not
 # ("…spoke Thursday by phone"). The subject is at most six words, so that a longer question's
 # last word is taken for no verb.
-_ASKS_VERB = re.compile(r"^\W*what (?:did|do|does|will|would|can|could|should|has|have|had) (?P<subject>\S+(?: \S+){0,5}?)"
-                        r" (?:be )?(?P<verb>[a-z]+)(?: (?:on|about|to|with|for|over|in|at|of|from|like|into|against"
-                        r"|up|out))?\W*$", re.IGNORECASE)
+_ASKS_VERB = re.compile(r"^\W*what (?:did|do|does|will|would|can|could|should|has|have|had)"
+                        r" (?P<subject>\S+(?: \S+){0,5}?) (?:be )?(?P<verb>[a-z]+)"
+                        r"(?: (?:on|about|to|with|for|over|in|at|of|from|like|into|against|up|out))?\W*$",
+                        re.IGNORECASE)
 
 
 def asked_verb(question: str) -> str | None:
@@ -766,7 +763,11 @@ def _verb_forms(verb: str) -> frozenset[str]:
 def tells_asked_verb(question: str, sentence: str) -> bool:
     """Whether `sentence` holds an inflection of the verb that ends `question` (`asked_verb`)."""
     verb = asked_verb(question)
-    return verb is not None and not _verb_forms(verb).isdisjoint(words(sentence))
+    return verb is not None and _holds_any(_verb_forms(verb), sentence)
+
+
+def _holds_any(forms: frozenset[str], sentence: str) -> bool:
+    return not forms.isdisjoint(words(sentence))
 
 
 # Names listed after a preposition: "…rail crossings in Eagle Pass and El Paso", "…the Baltic
@@ -820,10 +821,9 @@ def leaves_unnamed(question: str, sentence: str) -> bool:
 def name_bonus(question: str, options: ComposerOptions) -> Callable[[str], float]:
     """What a sentence naming someone new gains for a "who" question, a place new for a
     "where" question, or a list of new names for a list question, beyond `answer_weight` (0
-    for any other question or sentence). It orders
-    sentences but is no evidence: `match_evidence` leaves it out, as it leaves out the answer
-    model ("who is the new border patrol chief?" must not be answered by a sentence naming
-    other officials)."""
+    for any other question or sentence). It orders sentences but is no evidence:
+    `match_evidence` leaves it out, as it leaves out the answer model ("who is the new border
+    patrol chief?" must not be answered by a sentence naming other officials)."""
     if asks_who(question):
         names_new, weight = names_someone_new, options.person_weight
     elif asks_where(question):
@@ -842,13 +842,13 @@ def verb_bonus(question: str, options: ComposerOptions) -> Callable[[str], tuple
     of the question's subject ("what did the leaders agree to?" and "The two leaders agreed
     that…", at cosine 0.33 for all that). Else it only orders: "what did the migrants agree
     to?" is not answered by what the leaders agreed."""
-    asked = _ASKS_VERB.match(question.strip())
-    if asked is None or asked_verb(question) is None:
+    verb = asked_verb(question)
+    if verb is None:
         return lambda sentence: (0.0, False)
-    subject = set(terms(asked.group("subject")))
+    forms, subject = _verb_forms(verb), set(terms(_ASKS_VERB.match(question.strip()).group("subject")))
 
     def gains(sentence: str) -> tuple[float, bool]:
-        if not tells_asked_verb(question, sentence):
+        if not _holds_any(forms, sentence):
             return 0.0, False
         return options.verb_weight, not subject.isdisjoint(terms(sentence))
 

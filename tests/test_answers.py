@@ -8,17 +8,17 @@ import numpy as np
 
 import pytest
 
-from retrieval.answers import (ABSTAIN_NOT_KNOWN, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_CAUSE,
-                               ABSTAIN_NO_BURIAL, ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_SCORE,
-                               ABSTAIN_OTHER_MONTH, ABSTAIN_NO_PICK, ABSTAIN_NO_TIME,
-                               ABSTAIN_OFF_TOPIC, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
-                               ABSTAIN_UNREAD, Candidate, Composer, ComposerOptions, answer_test, asks_age, asks_amount,
+from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_BURIAL, ABSTAIN_NO_CAUSE,
+                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK, ABSTAIN_NO_SCORE,
+                               ABSTAIN_NO_TIME, ABSTAIN_NOT_KNOWN, ABSTAIN_OFF_TOPIC, ABSTAIN_OTHER_MONTH,
+                               ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED, ABSTAIN_UNREAD,
+                               Candidate, Composer, ComposerOptions, answer_test, asked_verb, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
                                asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
-                               asked_verb, candidate_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus, names_someone_new,
-                               names_somewhere_new, rank_sentences, says_not_known, states_amount, states_count,
-                               states_quantity, states_time, tells_asked_verb, tells_cause, tells_death_cause,
-                               tells_other_months, tells_prospect, uniform_idf, verb_bonus,
+                               candidate_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus,
+                               names_someone_new, names_somewhere_new, rank_sentences, says_not_known, states_amount,
+                               states_count, states_quantity, states_time, tells_asked_verb, tells_cause,
+                               tells_death_cause, tells_other_months, tells_prospect, uniform_idf, verb_bonus,
                                without_dateline)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
@@ -506,7 +506,8 @@ def test_sources_list(seed_desk):
     ("What did Biden and the Mexican president agree on?", "\"The two leaders agreed",
      ["additional enforcement actions are urgently needed"]),
     # Five words, at cosine 0.33 from its answer: the verb and the subject's word it holds are the evidence.
-    ("what did the leaders agree to?", "\"The two leaders agreed", ["additional enforcement actions are urgently needed"]),
+    ("what did the leaders agree to?", "\"The two leaders agreed",
+     ["additional enforcement actions are urgently needed"]),
     ("Who did Biden speak with?", "Biden and Mexico President", ["López Obrador"]),
     # Kirby's words that hold the topic's word; the composer's evidence for it falls short (0.54).
     ("what did Kirby say about the ports?", "\"The two leaders agreed", ["key ports of entry can be reopened"]),

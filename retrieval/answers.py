@@ -381,11 +381,14 @@ def tells_prospect(text: str) -> bool:
 
 # A question about how a process ended ("finally", "officially", "fully", "end up"), not about
 # a plan: the best sentence of an archive that stops before the end tells what would, could or
-# will happen, or what is expected or planned.
+# will happen, what is expected or planned, or that it was delayed ("scrubbed", "postponed",
+# "continues to sit on the launchpad": "when did artemis I finally launch", natural-train 123 ->
+# 125 refused, nothing lost; bench/RESULTS.md, session 15).
 _ASKS_OUTCOME = re.compile(r"\b(?:finally|actually|officially|fully|ultimately|eventually|end(?:ed|s)? up)\b",
                            re.IGNORECASE)
 _HYPOTHETICAL = re.compile(r"\b(?:will|would|could|if|expects?|expected|plans?|planned|intends?|intention|set to"
-                           r"|hopes?|hoping|scheduled|likely)\b", re.IGNORECASE)
+                           r"|hopes?|hoping|scheduled|likely|scrubbed|postponed|delayed|yet to|continues to)\b",
+                           re.IGNORECASE)
 
 
 def asks_final_outcome(question: str) -> bool:

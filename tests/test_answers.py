@@ -748,26 +748,6 @@ def test_sentences_telling_of_other_months_than_the_one_asked(question, sentence
     assert tells_other_months(question, sentence) is other
 
 
-@pytest.mark.parametrize("question, text, because", [
-    # The best sentences quoted for unanswerable natural-train questions before the rules.
-    ("where was madeleine albright buried",
-     "Albright was a central figure in President Bill Clinton's administration.", ABSTAIN_NO_BURIAL),
-    ("where is nichelle nichols going to be buried", "Nichols was born Grace Dell Nichols near Chicago in 1932.",
-     ABSTAIN_NO_BURIAL),
-    ("what was the score of djokovic's first-round wimbledon match against kwon soon-woo?",
-     "Defending Wimbledon champion Novak Djokovic will face South Korea's Kwon Soon-woo in the opening round.",
-     ABSTAIN_NO_SCORE),
-    # Sentences that tell it.
-    ("where exactly was the queen laid to rest?", "She was buried in the King George VI Memorial Chapel.", ""),
-    ("final score avs lightning game one", "The Avalanche beat the Lightning 4-3 in overtime.", ""),
-    ("what was the score when hungary beat england", "Hungary won 4 to 0 at Molineux.", ""),
-    # "Who scored" asks for a name, not a score.
-    ("who scored the winner for the lionesses", "Chloe Kelly scored the winner for the Lionesses.", ""),
-])
-def test_a_burial_or_a_score_is_told_or_refused(question, text, because):
-    assert compose_over_one_sentence(question, text).abstained_because == because
-
-
 def test_a_question_about_a_month_is_refused_when_every_quoted_sentence_tells_of_others():
     question = "what was the national median rent in august 2022"
     answer = compose_over_one_sentence(question, "The national median rent hit a record of $1,879 a month in July.")
@@ -1210,6 +1190,11 @@ _ROUSSEAU = "what sentence did thomas rousseau get"
      "It could be days before power is restored, the utility said on Sunday.", ABSTAIN_PROSPECT),
     ("when did finland officially become a nato member", "Finland officially joined NATO on April 4, 2023.", ""),
     ("how much did the skeleton end up selling for", "The Gorgosaurus skeleton sold for $6.1 million on Thursday.", ""),
+    # …nor by a delay.
+    ("when did artemis I finally launch", "The Artemis I stack continues to sit on Launchpad 39B since Monday's "
+     "attempt.", ABSTAIN_PROSPECT),
+    ("when did artemis 1 finally lift off", "The first mission was “scrubbed” at the last minute on Monday.",
+     ABSTAIN_PROSPECT),
     # Who was chosen: not by a sentence about the chooser.
     ("who did meloni pick as italy's finance minister", "The biggest test of Meloni's intentions will be the "
      "appointment of Italy's next finance minister.", ABSTAIN_NO_PICK),
@@ -1225,6 +1210,19 @@ _ROUSSEAU = "what sentence did thomas rousseau get"
     (_ROUSSEAU, "Rousseau was sentenced to 12 years in federal prison on Friday.", ""),
     (_ROUSSEAU, "A judge sentenced Rousseau to three years of probation on Friday.", ""),
     (_ROUSSEAU, "Rousseau was given life without parole, the court said.", ""),
+    # A burial or a funeral told, a score held.
+    ("where was madeleine albright buried",
+     "Albright was a central figure in President Bill Clinton's administration.", ABSTAIN_NO_BURIAL),
+    ("where is nichelle nichols going to be buried", "Nichols was born Grace Dell Nichols near Chicago in 1932.",
+     ABSTAIN_NO_BURIAL),
+    ("what was the score of djokovic's first-round wimbledon match against kwon soon-woo?",
+     "Defending Wimbledon champion Novak Djokovic will face South Korea's Kwon Soon-woo in the opening round.",
+     ABSTAIN_NO_SCORE),
+    ("where exactly was the queen laid to rest?", "She was buried in the King George VI Memorial Chapel.", ""),
+    ("final score avs lightning game one", "The Avalanche beat the Lightning 4-3 in overtime.", ""),
+    ("what was the score when hungary beat england", "Hungary won 4 to 0 at Molineux.", ""),
+    # "Who scored" asks for a name, not a score.
+    ("who scored the winner for the lionesses", "Chloe Kelly scored the winner for the Lionesses.", ""),
 ])
 def test_a_sentence_without_what_was_asked_is_no_answer(question, text, because):
     answer = compose_over_one_sentence(question, text)

@@ -775,9 +775,11 @@ def _holds_any(forms: frozenset[str], sentence: str) -> bool:
 
 # Names listed after a preposition: "…rail crossings in Eagle Pass and El Paso", "…the Baltic
 # countries of Estonia, Latvia, and Lithuania". After a preposition, so that two people doing
-# something ("Biden and Mexico President Andrés Manuel López Obrador spoke…") are no list.
+# something ("Biden and Mexico President Andrés Manuel López Obrador spoke…") are no list; not
+# after "like", which compares in passing ("…which rivals like Facebook and Instagram offer":
+# the first sentence of two dev answers until it was left out, nothing else moved).
 _ONE_NAME = r"[A-Z][\w’'.&-]*(?:\s+[A-Z][\w’'.&-]*)*"
-_NAME_LIST = re.compile(rf"\b(?:in|at|of|near|from|to|across|including|like|such as|between)\s+(?:the\s+)?"
+_NAME_LIST = re.compile(rf"\b(?:in|at|of|near|from|to|across|including|such as|between)\s+(?:the\s+)?"
                         rf"{_ONE_NAME}(?:,\s+{_ONE_NAME})*,?\s+(?:and|or)\s+{_ONE_NAME}")
 
 

@@ -1079,7 +1079,8 @@ def test_a_dateline_names_no_one():
      "Eagle Pass.", True),
     ("Biden said the U.S. would also enhance its rotational deployments in the Baltic countries of Estonia, "
      "Latvia, and Lithuania.", True),
-    # Two people doing something are no list; nor is a sentence naming no place.
+    # Two people doing something are no list; nor is a comparison in passing, or a sentence naming no place.
+    ("Many have called on Twitter to add an edit button — which rivals like Facebook and Instagram offer.", False),
     ("Biden and Mexico President Andrés Manuel López Obrador spoke Thursday by phone.", False),
     ("\"The two leaders agreed that additional enforcement actions are urgently needed so that key ports of "
      "entry can be reopened across our shared border,\" Kirby said.", False),

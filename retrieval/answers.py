@@ -207,7 +207,7 @@ class Candidate:
     score: float
     similarity: float
     answers: float | None = None  # the answer model's probability that it states the answer
-    name_bonus: float = 0.0  # what it gained in the ordering only, not as evidence (`name_bonus`, `verb_bonus`)
+    ordering_bonus: float = 0.0  # what it gained in the ordering only, not as evidence (`name_bonus`, `verb_bonus`)
     context_bonus: float = 0.0  # what it gained from the question's words in the sentence before
 
 
@@ -742,13 +742,20 @@ _ASKS_VERB = re.compile(r"^\W*what (?:did|do|does|will|would|can|could|should|ha
                         re.IGNORECASE)
 
 
-def asked_verb(question: str) -> str | None:
-    """The verb that ends a "what did X … ?" question ("agree"), or None. "What did X die
-    of?" is left to the death-cause rule: any sentence telling the death holds "died"."""
+def _verb_and_subject(question: str) -> tuple[str, str] | None:
+    """The verb that ends a "what did X … ?" question and its subject ("agree", "the leaders"),
+    or None. "What did X die of?" is left to the death-cause rule: any sentence telling the
+    death holds "died"."""
     asked = _ASKS_VERB.match(question.strip())
     if asked is None or asked.group("verb").lower() in STOPWORDS or asks_death_cause(question):
         return None
-    return asked.group("verb").lower()
+    return asked.group("verb").lower(), asked.group("subject")
+
+
+def asked_verb(question: str) -> str | None:
+    """The verb that ends a "what did X … ?" question ("agree"), or None."""
+    asked = _verb_and_subject(question)
+    return asked[0] if asked else None
 
 
 def _verb_forms(verb: str) -> frozenset[str]:
@@ -847,10 +854,10 @@ def verb_bonus(question: str, options: ComposerOptions) -> Callable[[str], tuple
     of the question's subject ("what did the leaders agree to?" and "The two leaders agreed
     that…", at cosine 0.33 for all that). Else it only orders: "what did the migrants agree
     to?" is not answered by what the leaders agreed."""
-    verb = asked_verb(question)
-    if verb is None:
+    asked = _verb_and_subject(question)
+    if asked is None:
         return lambda sentence: (0.0, False)
-    forms, subject = _verb_forms(verb), set(terms(_ASKS_VERB.match(question.strip()).group("subject")))
+    forms, subject = _verb_forms(asked[0]), set(terms(asked[1]))
 
     def gains(sentence: str) -> tuple[float, bool]:
         if not _holds_any(forms, sentence):
@@ -1044,8 +1051,8 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
     for c in cheap[: options.dense_candidates]:
         bonus = named(c.text)
         verb_gain, evident = verb(c.text)
-        ordering = bonus + (0.0 if evident else verb_gain)
-        head.append(dataclasses.replace(c, score=c.score + bonus + verb_gain, name_bonus=ordering))
+        head.append(dataclasses.replace(c, score=c.score + bonus + verb_gain,
+                                        ordering_bonus=bonus + (0.0 if evident else verb_gain)))
     head.sort(key=lambda c: -c.score)
     return head + cheap[options.dense_candidates:]
 
@@ -1055,10 +1062,11 @@ def match_evidence(ranked: Sequence[Candidate], options: ComposerOptions) -> flo
     signal. It leaves the answer model out: on the dev sets its probability told answerable
     from unanswerable questions worse than this score does (bench/quality.py's curves), so
     the model orders the sentences and this score decides whether any of them is an answer.
-    The "who" name bonus (`name_bonus`) and the words of the sentence before (`context_bonus`)
-    are left out too: they order, they do not answer. A quiz-length question's evidence is
+    The bonuses that only order (`ordering_bonus`: a new name, place or list, or the question's
+    verb without its subject) and the words of the sentence before (`context_bonus`) are left
+    out too: they order, they do not answer. A quiz-length question's evidence is
     discounted (`evidence_discount`)."""
-    return max(c.score - options.model_weight * (c.answers or 0.0) - c.name_bonus - c.context_bonus
+    return max(c.score - options.model_weight * (c.answers or 0.0) - c.ordering_bonus - c.context_bonus
                for c in ranked[: max(1, options.dense_candidates)]) - options.evidence_discount
 
 

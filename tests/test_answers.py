@@ -623,7 +623,7 @@ def test_a_who_question_ranks_a_new_name_higher_without_more_evidence():
     assert who("Biden spoke Thursday by phone with Andrés Manuel López Obrador.") == pytest.approx(0.1)
     assert who("Biden spoke with 3 leaders.") == 0.0
     assert name_bonus("which show was green lit?", options)("“Squid Game” is officially coming back.") == 0.0
-    ranked = [Candidate(None, 0, 10, "…", score=0.9, similarity=0.5, answers=0.4, name_bonus=0.1)]
+    ranked = [Candidate(None, 0, 10, "…", score=0.9, similarity=0.5, answers=0.4, ordering_bonus=0.1)]
     assert match_evidence(ranked, dataclasses.replace(options, model_weight=0.5, evidence_discount=0.0)) == \
         pytest.approx(0.6)
 

@@ -15,7 +15,7 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                Candidate, Composer, ComposerOptions, answer_test, asked_verb, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
                                asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
-                               candidate_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus,
+                               candidate_sentences, counted_noun, counts_asked, leaves_unnamed, lists_new_names, match_evidence, name_bonus,
                                names_someone_new, names_somewhere_new, rank_sentences, says_not_known, states_amount,
                                states_count, states_quantity, states_time, tells_asked_verb, tells_cause,
                                tells_death_cause, tells_other_months, tells_prospect, uniform_idf, verb_bonus,
@@ -729,6 +729,50 @@ def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
 def test_a_count_of_deaths_or_of_a_crowd_is_a_number_told_of_them(question, text, counts):
     assert asks_quantity(question)
     assert states_count(question, text) is counts
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("How many minutes did then-President Donald Trump let violence play out?", "minutes"),
+    ("Approximately how many positive monkeypox cases are in the United States?", "cases"),
+    ("how many ports of entry were shut?", "ports"),
+    ("how many people watched the interview", "people"),
+    ("what did the leaders agree on?", None),
+])
+def test_what_a_how_many_question_counts(question, noun):
+    assert counted_noun(question) == noun
+
+
+@pytest.mark.parametrize("question, sentence, counts", [
+    # RealTimeQA's answer, refused before for want of evidence (0.505 against 0.55).
+    ("How many minutes did then-President Donald Trump let violence play out at the US Capitol?",
+     "Luria: Trump did nothing about the insurrection for 187 minutes.", True),
+    ("how many ports of entry were shut?", "Migrants shut down trade at two ports of entry.", True),
+    ("Approximately how many positive monkeypox cases are in the United States?",
+     "More than 6,600 probable or confirmed cases have been detected in the United States.", True),
+    # A count of something else, a vague plural, the question's own number, another clause.
+    ("How many Russians could soon be conscripted?", "At least 10,000 Russian soldiers have been killed.", False),
+    ("how many borrowers have applied", "The plan forgives debt for millions of debt-saddled borrowers.", False),
+    ("how many of the 31 people arrested were convicted", "Police arrested 31 people on Saturday.", False),
+    ("how many ports were closed?", "Officials met for 3 hours, and ports stayed closed.", False),
+])
+def test_a_sentence_counts_what_the_question_counts(question, sentence, counts):
+    assert counts_asked(question, sentence) is counts
+
+
+def test_a_count_of_the_asked_noun_is_evidence_but_does_not_reorder():
+    question = "how many ports were closed at the border?"
+    story = article_passage("ports", "Officials said the border ports were closed after the surge. "
+                            "Crossings stopped at two ports on Monday.", title="Ports")
+    embeddings = HashEmbeddings(512, terms)
+    off = ComposerOptions(count_weight=0.0, min_evidence=0.0)
+    on = dataclasses.replace(off, count_weight=0.05)
+    without, ranked = (rank_sentences(question, [story], embeddings, o) for o in (off, on))
+    assert [c.text for c in ranked] == [c.text for c in without]
+    assert [c.score for c in ranked] == [c.score for c in without]
+    assert [c.evidence_bonus for c in ranked if "two ports" in c.text] == [0.05]
+    assert [c.evidence_bonus for c in ranked if "two ports" not in c.text] == [0.0]
+    counted, plain = (next(c for c in found if "two ports" in c.text) for found in (ranked, without))
+    assert match_evidence([counted], on) == pytest.approx(match_evidence([plain], off) + 0.05)
 
 
 @pytest.mark.parametrize("question, sentence, other", [

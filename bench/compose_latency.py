@@ -23,8 +23,7 @@ from rich.table import Table
 from bench.console import out
 from bench.metrics import percentile
 from bench.report import code_state
-from bench.tune import cached_desk, grid
-from retrieval.answers import Composer
+from bench.tune import cached_desk, grid, offline_composer
 from retrieval.config import ASK_PASSAGES
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -37,8 +36,8 @@ def main(baseline: Annotated[str, typer.Option(help="ComposerOptions to compare 
     questions, desk = cached_desk(quick)
     (compared,) = grid(baseline)
     composers = {"shipped": desk.composer,
-                 f"baseline {compared}": Composer(desk.embeddings, dataclasses.replace(desk.composer.options, **compared),
-                                                  idf=desk.lexical.idf, answer_model=desk.composer.answer_model)}
+                 f"baseline {compared}": offline_composer(desk, dataclasses.replace(desk.composer.options, **compared),
+                                                                  desk.composer.answer_model)}
     asked = []
     for q in questions:
         hints = desk.time_hints(q.text, q.date)

@@ -178,7 +178,7 @@ def main(grid: Annotated[str, typer.Option(help="ComposerOptions grid (simplest 
 
     def compose_all(update: dict) -> np.ndarray:
         options = dataclasses.replace(base, **update)  # the model's own calibration
-        return outcomes(Composer(desk.embeddings, options, idf=desk.lexical.idf, answer_model=scorer), found)
+        return outcomes(tune.offline_composer(desk, options, scorer), found)
 
     with err.status("composing") as status:
         shipped = compose_all({})

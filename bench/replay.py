@@ -155,15 +155,14 @@ def main(set_: Annotated[list[str] | None, typer.Option("--set", help="a Compose
     shipped_scorer = MemoScorer(desk.composer.answer_model)
     memo = DiskMemo(desk.composer.answer_model)
     memo.load(shipped_scorer, desk.embeddings)
-    shipped = Composer(desk.embeddings, desk.composer.options, idf=desk.lexical.idf, answer_model=shipped_scorer)
+    shipped = tune.offline_composer(desk, desk.composer.options, shipped_scorer)
     options, scorer = desk.composer.options, shipped_scorer
     if answer_model:
         candidate = AnswerModel(answer_model)
         scorer = MemoScorer(candidate)
         options = dataclasses.replace(options, min_answer_probability=candidate.min_probability)
         DiskMemo(candidate).load(scorer, desk.embeddings)
-    variant = Composer(desk.embeddings, dataclasses.replace(options, **update),
-                       idf=desk.lexical.idf, answer_model=scorer)
+    variant = tune.offline_composer(desk, dataclasses.replace(options, **update), scorer)
     with err.status("composing"):
         before, after = answer_all(shipped, found), answer_all(variant, found)
     memo.save(shipped_scorer, desk.embeddings)

@@ -12,6 +12,7 @@ chosen from this table (see bench/RESULTS.md).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from typing import Annotated
 
@@ -97,7 +98,17 @@ def cached_desk(quick: bool, *, memoise: bool = False):
     if not (settings.data_dir / "chroma").is_dir():
         raise typer.BadParameter(f"no cached index at {settings.data_dir}: run `python -m bench.quality` first")
     embeddings = LazyEmbeddings(settings.embedding_model)
-    return questions, build_newsdesk(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
+    desk = build_newsdesk(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
+    if memoise:  # each article's passages read from the store once per run too
+        desk.composer.article_passages = functools.cache(desk.composer.article_passages)
+    return questions, desk
+
+
+def offline_composer(desk, options, answer_model) -> Composer:
+    """The offline composer as `desk` wires it (its idf, its store's articles), with these
+    options and this answer model."""
+    return Composer(desk.embeddings, options, idf=desk.lexical.idf, answer_model=answer_model,
+                    article_passages=desk.composer.article_passages)
 
 
 @app.command()
@@ -118,8 +129,8 @@ def main(quick: Annotated[bool, typer.Option("--quick")] = False,
         for compose_update in grid(compose) if compose else [None]:
             a = {"exact": float("nan"), "cited": float("nan")}
             if compose_update is not None:
-                composer = Composer(embeddings, dataclasses.replace(desk.composer.options, **compose_update),
-                                    idf=desk.lexical.idf, answer_model=answer_model)
+                composer = offline_composer(desk, dataclasses.replace(desk.composer.options, **compose_update),
+                                            answer_model)
                 a = answer_row(desk.with_parts(composer=composer), questions)
             table.add_row(str(search_update), str(compose_update or ""), f"{r['hit@1']:.3f}", f"{r['hit@5']:.3f}",
                           f"{r['mrr@10']:.3f}", f"{a['exact']:.3f}", f"{a['cited']:.3f}")

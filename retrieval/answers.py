@@ -187,6 +187,22 @@ class ComposerOptions:
     evidence_discount: float = 0.08
     chat_evidence_discount: float = 0.0
 
+    # Search finds the article that answers a short question more often than its chunk that
+    # does: of the natural questions answered without their answer (both natural sets), 36 had
+    # it in another chunk of an article among the first six passages. So the first
+    # `whole_articles` articles among them are read whole (`Composer.considered`), the
+    # sentences the search did not find counting `unretrieved_penalty` less, in the ordering
+    # and as evidence: they are a second choice, and an article's other sentences are on its
+    # topic without answering. python -m bench.replay --set whole_articles=0: natural-dev right
+    # 98 -> 99 of 120 with the same 33 of 40 refusals, natural-train 644 -> 653 of 790 (125 ->
+    # 123 of 240 refused), RealTimeQA exact 88 -> 89, answerable refused 8 -> 7, no-option
+    # refused 88 -> 87. With no penalty natural-dev refused 4 fewer unanswerable questions;
+    # 0.1 / 0.15 / 0.25 gave 98 / 32, 99 / 32, 99 / 33 on natural-dev. `bench.composer_cv
+    # --grid 'whole_articles=0,1;unretrieved_penalty=0.2,0.1,0.15,0.3' --weeks`: 1 and 0.2 in
+    # every fold (bench/RESULTS.md, session 16).
+    whole_articles: int = 1
+    unretrieved_penalty: float = 0.2
+
     def for_question(self, question: str) -> ComposerOptions:
         """The options that rank and quote the sentences for `question` (its own words, not its
         thread's)."""
@@ -1097,16 +1113,21 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
                  for c, sim in zip(shortlist, similarities)] + cheap[options.dense_candidates:]
     # A new name (or place, or the question's verb) orders the best few last, once meaning and
     # the model have been weighed, and does not choose which sentences they weigh
-    # (bench/RESULTS.md, "Where, anonymous").
+    # (bench/RESULTS.md, "Where, anonymous"). So does a passage's being unretrieved (the rest
+    # of an article read whole): its sentences are weighed as any other, then count less.
+
+    def unretrieved(c: Candidate) -> float:
+        return 0.0 if c.passage.retrieved else options.unretrieved_penalty
+
     named, verb = name_bonus(question, options), verb_bonus(question, options)
     head = []
     for c in cheap[: options.dense_candidates]:
         bonus = named(c.text)
         verb_gain, evident = verb(c.text)
-        head.append(dataclasses.replace(c, score=c.score + bonus + verb_gain,
+        head.append(dataclasses.replace(c, score=c.score + bonus + verb_gain - unretrieved(c),
                                         ordering_bonus=bonus + (0.0 if evident else verb_gain)))
     head.sort(key=lambda c: -c.score)
-    return head + cheap[options.dense_candidates:]
+    return head + [dataclasses.replace(c, score=c.score - unretrieved(c)) for c in cheap[options.dense_candidates:]]
 
 
 def match_evidence(ranked: Sequence[Candidate], options: ComposerOptions) -> float:
@@ -1169,11 +1190,29 @@ class Composer:
     writes = False  # its summaries are the extractive ones, as they are
 
     def __init__(self, embeddings: Embeddings, options: ComposerOptions | None = None,
-                 idf: Callable[[str], float] = uniform_idf, answer_model: AnswerScorer | None = None):
+                 idf: Callable[[str], float] = uniform_idf, answer_model: AnswerScorer | None = None,
+                 article_passages: Callable[[str], list[Passage]] | None = None):
         self.embeddings = embeddings
         self.options = options or ComposerOptions()
         self.idf = idf
         self.answer_model = answer_model
+        # An article's passages, all of them, marked not retrieved (the store's chunks of one
+        # article): the best article is read whole (`whole_articles`). None reads only what
+        # the search found.
+        self.article_passages = article_passages
+
+    def considered(self, passages: Sequence[Passage], options: ComposerOptions) -> list[Passage]:
+        """The passages the composer reads: the first `passages_considered` the search found,
+        then the rest of the first `whole_articles` articles among them."""
+        read = list(passages[: options.passages_considered])
+        if self.article_passages is None or not options.whole_articles:
+            return read
+        held = {p.chunk_id for p in read}
+        for doc_id in list(dict.fromkeys(p.doc_id for p in read))[: options.whole_articles]:
+            rest = [p for p in self.article_passages(doc_id) if p.chunk_id not in held]
+            read += rest
+            held.update(p.chunk_id for p in rest)
+        return read
 
     def summarize(self, summary: Summary, passages: Sequence[Passage]) -> Summary:
         return summary
@@ -1183,7 +1222,7 @@ class Composer:
         """The sentences of the passages this composer reads, best answer first, ranked as
         `compose` ranks them (the answer model's weight set by the question's length)."""
         opts = self.options.for_question(question)
-        return rank_sentences(in_context(question, history), passages[: opts.passages_considered], self.embeddings,
+        return rank_sentences(in_context(question, history), self.considered(passages, opts), self.embeddings,
                               opts, self.idf, recent_since, self.answer_model)
 
     def compose(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
@@ -1202,10 +1241,11 @@ class Composer:
     def _answer(self, question: str, passages: Sequence[Passage], opts: ComposerOptions, history: Sequence[str],
                 recent_since: dt.date | None) -> Answer:
         """The best sentences of `passages` quoted, or a refusal (`compose` without matching)."""
-        considered = list(passages[: opts.passages_considered])
+        considered = self.considered(passages, opts)
         if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
-        ranked = self.rank(question, considered, history=history, recent_since=recent_since)
+        ranked = rank_sentences(in_context(question, history), considered, self.embeddings, opts, self.idf,
+                                recent_since, self.answer_model)
         # Closeness is judged where the answer is, too: a short question ("when do lawmakers
         # return?") is far from an 800-character chunk but close to the sentence that answers it.
         similarity = max([closest(considered)] + [c.similarity for c in ranked[: opts.dense_candidates]])

@@ -47,6 +47,9 @@ class Passage:
     start: int = 0
     end: int = 0
     dense_similarity: float | None = None  # cosine similarity to the query, when it was computed
+    # False for a passage the search did not find, read because it is the rest of an article
+    # it did find (`Composer`'s `article_passages`).
+    retrieved: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -58,7 +58,7 @@ class TimeHints:
         return self.window[0] - dt.timedelta(days=grace_days)
 
 
-def passage_from(chunk: StoredChunk, score: float, similarity: float | None) -> Passage:
+def passage_from(chunk: StoredChunk, score: float, similarity: float | None, retrieved: bool = True) -> Passage:
     meta = chunk.metadata
     return Passage(
         chunk_id=chunk.id,
@@ -72,7 +72,14 @@ def passage_from(chunk: StoredChunk, score: float, similarity: float | None) -> 
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
         dense_similarity=similarity,
+        retrieved=retrieved,
     )
+
+
+def article_reader(store: ChunkStore) -> Callable[[str], list[Passage]]:
+    """An article's passages, all of them, read from `store` and marked as not found by a
+    search (the composer reads the best article whole: `Composer.article_passages`)."""
+    return lambda doc_id: [passage_from(chunk, 0.0, None, retrieved=False) for chunk in store.chunks_of(doc_id)]
 
 
 class Searcher:

@@ -35,7 +35,7 @@ from .ingest import iter_articles
 from .lexical_copy import LexicalCopy
 from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
 from .question import check_question, in_context, overview_topic, reads_as_follow_up
-from .search import SearchOptions, Searcher, TimeHints
+from .search import SearchOptions, Searcher, TimeHints, article_reader
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
 
@@ -315,7 +315,8 @@ def build_newsdesk(settings: RetrievalSettings, *, embeddings: Embeddings | None
     answer_model = AnswerModel()
     if composer_options is None:
         composer_options = ComposerOptions(min_answer_probability=answer_model.min_probability)
-    composer: AnswerComposer = Composer(embeddings, composer_options, idf=lexical.idf, answer_model=answer_model)
+    composer: AnswerComposer = Composer(embeddings, composer_options, idf=lexical.idf, answer_model=answer_model,
+                                        article_passages=article_reader(store))
     if settings.llm_provider != "none":
         # Optional LLM answers: they wrap the offline composer, which stays the fallback.
         # Imported here: without an LLM, its client libraries are never loaded.

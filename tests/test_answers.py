@@ -15,16 +15,17 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                Candidate, Composer, ComposerOptions, answer_test, asked_verb, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
                                asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
-                               candidate_sentences, counted_noun, counts_asked, leaves_unnamed, lists_new_names, match_evidence, name_bonus,
-                               names_someone_new, names_somewhere_new, rank_sentences, says_not_known, states_amount,
-                               states_count, states_quantity, states_time, tells_asked_verb, tells_cause,
-                               tells_death_cause, tells_other_months, tells_prospect, uniform_idf, verb_bonus,
-                               without_dateline)
+                               candidate_sentences, counted_noun, counts_asked, leaves_unnamed, lists_new_names,
+                               match_evidence, name_bonus, names_someone_new, names_somewhere_new, rank_sentences,
+                               says_not_known, states_amount, states_count, states_quantity, states_time,
+                               tells_asked_verb, tells_cause, tells_death_cause, tells_other_months, tells_prospect,
+                               uniform_idf, verb_bonus, without_dateline)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
 from retrieval.models import Passage
 from retrieval.question import introduction_subject, overview_topic, reads_as_follow_up, speech_asked
+from retrieval.search import article_reader
 from retrieval.sentences import is_page_furniture, is_question
 from retrieval.summaries import summarize_topic
 
@@ -762,6 +763,72 @@ def test_what_a_how_many_question_counts(question, noun):
 ])
 def test_a_sentence_counts_what_the_question_counts(question, sentence, counts):
     assert counts_asked(question, sentence) is counts
+
+
+def chunk_passage(doc, n, text, *, retrieved=True):
+    """Chunk `n` of article `doc`, as the search (or, `retrieved=False`, the article reader) gives it."""
+    return dataclasses.replace(article_passage(doc, text, similarity=0.6 if retrieved else None),
+                               chunk_id=f"{doc}#{n}", start=1000 * n, end=1000 * n + len(text), retrieved=retrieved)
+
+
+_FESTIVAL = ["The harbor festival returns this weekend with food stalls along the pier.",
+             "Organisers expect large crowds on Saturday, when the boat parade starts at noon.",
+             "Tickets for the harbor festival fireworks cost $15 and go on sale Monday at the town hall."]
+
+
+def test_the_best_article_is_read_whole_after_what_the_search_found():
+    found = [chunk_passage("festival", 0, _FESTIVAL[0]), chunk_passage("weather", 0, "Rain is forecast."),
+             chunk_passage("festival", 1, _FESTIVAL[1])]
+    whole = {"festival": [chunk_passage("festival", n, t, retrieved=False) for n, t in enumerate(_FESTIVAL)],
+             "weather": [chunk_passage("weather", 0, "Rain is forecast.", retrieved=False)]}
+    asked = []
+
+    def article_passages(doc_id):
+        asked.append(doc_id)
+        return whole[doc_id]
+
+    composer = Composer(HashEmbeddings(512, terms), article_passages=article_passages)
+    read = composer.considered(found, ComposerOptions(whole_articles=1))
+    # The search's passages first, then only the chunk of the best article it did not find.
+    assert [(p.chunk_id, p.retrieved) for p in read] == [
+        ("festival#0", True), ("weather#0", True), ("festival#1", True), ("festival#2", False)]
+    assert asked == ["festival"]
+    assert [p.chunk_id for p in composer.considered(found, ComposerOptions(whole_articles=2))][3:] == ["festival#2"]
+    assert asked == ["festival", "festival", "weather"]
+    # Off, or without a reader, only what the search found (within `passages_considered`).
+    assert composer.considered(found, ComposerOptions(whole_articles=0)) == found
+    assert Composer(HashEmbeddings(512, terms)).considered(found, ComposerOptions(passages_considered=2)) == found[:2]
+
+
+def test_the_article_reader_gives_every_chunk_of_an_article_as_unretrieved(seed_desk):
+    chunks = seed_desk.store.chunks_of(SEED_ID)
+    read = article_reader(seed_desk.store)(SEED_ID)
+    assert len(chunks) > 1
+    assert [(p.chunk_id, p.text, p.start) for p in read] == [(c.id, c.text, c.metadata["start"]) for c in chunks]
+    assert {(p.doc_id, p.retrieved, p.dense_similarity) for p in read} == {(SEED_ID, False, None)}
+    # The desk's composer reads its store so.
+    assert [p.chunk_id for p in seed_desk.composer.article_passages(SEED_ID)] == [c.id for c in chunks]
+
+
+def test_an_answer_in_the_rest_of_the_best_article_is_found_and_counts_less():
+    question = "how much do tickets for the harbor festival fireworks cost?"
+    found = [chunk_passage("festival", 0, _FESTIVAL[0] + " " + _FESTIVAL[1])]
+    rest = [chunk_passage("festival", 1, _FESTIVAL[2], retrieved=False)]
+    options = ComposerOptions(min_evidence=0.0, min_similarity=0.0, unretrieved_penalty=0.2)
+    embeddings = HashEmbeddings(512, terms)
+    alone = Composer(embeddings, options).compose(question, found)
+    assert "$15" not in alone.text
+    reader = Composer(embeddings, options, article_passages=lambda doc_id: found + rest)
+    answer = reader.compose(question, found)
+    assert answer.text.startswith(_FESTIVAL[2])
+    assert [c.doc_id for c in answer.citations] == ["festival"]
+    # Its sentence is weighed as any other, then counts `unretrieved_penalty` less.
+    ranked = reader.rank(question, found)
+    free = Composer(embeddings, dataclasses.replace(options, unretrieved_penalty=0.0),
+                    article_passages=lambda doc_id: found + rest).rank(question, found)
+    score = {c.text: c.score for c in ranked}
+    assert score[_FESTIVAL[2]] == pytest.approx({c.text: c.score for c in free}[_FESTIVAL[2]] - 0.2)
+    assert score[_FESTIVAL[0]] == pytest.approx({c.text: c.score for c in free}[_FESTIVAL[0]])
 
 
 def test_a_count_of_the_asked_noun_is_evidence_but_does_not_reorder():

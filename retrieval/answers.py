@@ -527,7 +527,12 @@ def tells_other_months(question: str, sentence: str) -> bool:
 
 
 def asks_quantity(question: str) -> bool:
-    return _ASKS_QUANTITY.search(question) is not None or asks_deaths(question) or asks_crowd(question)
+    """Whether `question` asks for a number. A quiz question's last sentence asks, the ones
+    before tell its story: "Approximately 1 billion people had their personal data leaked…
+    Where did the massive data leak occur?" asks where."""
+    spans = sentence_spans(question)
+    asked = question[spans[-1][0]: spans[-1][1]] if spans else question
+    return _ASKS_QUANTITY.search(asked) is not None or asks_deaths(asked) or asks_crowd(asked)
 
 
 _ASKS_COUNT = re.compile(r"\bhow many\b", re.IGNORECASE)
@@ -1201,14 +1206,18 @@ class Composer:
         # the search found.
         self.article_passages = article_passages
 
-    def considered(self, passages: Sequence[Passage], options: ComposerOptions) -> list[Passage]:
+    def considered(self, passages: Sequence[Passage], options: ComposerOptions,
+                   recent_since: dt.date | None = None) -> list[Passage]:
         """The passages the composer reads: the first `passages_considered` the search found,
-        then the rest of the first `whole_articles` articles among them."""
+        then the rest of the first `whole_articles` articles among them (for a question about
+        news since `recent_since`, among those of that period: an older article's sentences
+        would only lead to a refusal as older news)."""
         read = list(passages[: options.passages_considered])
         if self.article_passages is None or not options.whole_articles:
             return read
         held = {p.chunk_id for p in read}
-        for doc_id in list(dict.fromkeys(p.doc_id for p in read))[: options.whole_articles]:
+        recent = dict.fromkeys(p.doc_id for p in read if not is_older(p, recent_since))
+        for doc_id in list(recent)[: options.whole_articles]:
             rest = [p for p in self.article_passages(doc_id) if p.chunk_id not in held]
             read += rest
             held.update(p.chunk_id for p in rest)
@@ -1222,8 +1231,8 @@ class Composer:
         """The sentences of the passages this composer reads, best answer first, ranked as
         `compose` ranks them (the answer model's weight set by the question's length)."""
         opts = self.options.for_question(question)
-        return rank_sentences(in_context(question, history), self.considered(passages, opts), self.embeddings,
-                              opts, self.idf, recent_since, self.answer_model)
+        return rank_sentences(in_context(question, history), self.considered(passages, opts, recent_since),
+                              self.embeddings, opts, self.idf, recent_since, self.answer_model)
 
     def compose(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
                 as_of: dt.date | None = None, recent_since: dt.date | None = None,
@@ -1241,7 +1250,7 @@ class Composer:
     def _answer(self, question: str, passages: Sequence[Passage], opts: ComposerOptions, history: Sequence[str],
                 recent_since: dt.date | None) -> Answer:
         """The best sentences of `passages` quoted, or a refusal (`compose` without matching)."""
-        considered = self.considered(passages, opts)
+        considered = self.considered(passages, opts, recent_since)
         if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
         ranked = rank_sentences(in_context(question, history), considered, self.embeddings, opts, self.idf,

@@ -795,6 +795,12 @@ def test_the_best_article_is_read_whole_after_what_the_search_found():
     assert asked == ["festival"]
     assert [p.chunk_id for p in composer.considered(found, ComposerOptions(whole_articles=2))][3:] == ["festival#2"]
     assert asked == ["festival", "festival", "weather"]
+    # For a question about news since a date, the best article of that period is read whole:
+    # an older one's sentences would only lead to a refusal as older news.
+    whole["weather"].append(chunk_passage("weather", 1, "Sun returns on Sunday.", retrieved=False))
+    dated = [dataclasses.replace(p, date="2022-08-01") if p.doc_id == "festival" else p for p in found]
+    recent = composer.considered(dated, ComposerOptions(whole_articles=1), recent_since=dt.date(2022, 9, 1))
+    assert [p.chunk_id for p in recent][3:] == ["weather#1"] and asked[-1] == "weather"
     # Off, or without a reader, only what the search found (within `passages_considered`).
     assert composer.considered(found, ComposerOptions(whole_articles=0)) == found
     assert Composer(HashEmbeddings(512, terms)).considered(found, ComposerOptions(passages_considered=2)) == found[:2]
@@ -887,6 +893,20 @@ def test_a_question_about_a_month_is_refused_when_every_quoted_sentence_tells_of
 def test_a_percentage_question_is_answered_with_a_percentage(question, sentence, states):
     assert asks_quantity(question) and asks_percentage(question)
     assert states_quantity(question, sentence) is states
+
+
+@pytest.mark.parametrize("question, asks", [
+    # A quiz question's story tells a number; its last sentence asks where (RealTimeQA dev,
+    # refused before for want of a number in its best sentence).
+    ("Approximately 1 billion people had their personal data leaked in what could be one of the biggest breaches "
+     "ever recorded in history. Where did the massive data leak occur?", False),
+    ("A storm hit the coast on Monday. Approximately how many homes lost power?", True),
+    ("According to a recent survey, what percentage of US adults disapprove of the decision to overturn Roe v. "
+     "Wade?", True),
+    ("how many people died in the storm", True),
+])
+def test_a_quiz_question_asks_for_a_number_in_its_last_sentence(question, asks):
+    assert asks_quantity(question) is asks
 
 
 @pytest.mark.parametrize("sentence, states", [

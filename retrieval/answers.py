@@ -195,11 +195,11 @@ class ComposerOptions:
     # and as evidence: they are a second choice, and an article's other sentences are on its
     # topic without answering. python -m bench.replay --set whole_articles=0: natural-dev right
     # 98 -> 99 of 120 with the same 33 of 40 refusals, natural-train 644 -> 653 of 790 (125 ->
-    # 123 of 240 refused), RealTimeQA exact 88 -> 89, answerable refused 8 -> 7, no-option
-    # refused 88 -> 87. With no penalty natural-dev refused 4 fewer unanswerable questions;
+    # 123 of 240 refused), RealTimeQA exact 88 -> 89 (8 answerable and 88 no-option questions
+    # refused either way). With no penalty natural-dev refused 4 fewer unanswerable questions;
     # 0.1 / 0.15 / 0.25 gave 98 / 32, 99 / 32, 99 / 33 on natural-dev. `bench.composer_cv
     # --grid 'whole_articles=0,1;unretrieved_penalty=0.2,0.1,0.15,0.3' --weeks`: 1 and 0.2 in
-    # every fold (bench/RESULTS.md, session 16).
+    # every fold, 307 of 442 right held out against 305 off (bench/RESULTS.md, session 16).
     whole_articles: int = 1
     unretrieved_penalty: float = 0.2
 

@@ -1132,7 +1132,8 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
         head.append(dataclasses.replace(c, score=c.score + bonus + verb_gain - unretrieved(c),
                                         ordering_bonus=bonus + (0.0 if evident else verb_gain)))
     head.sort(key=lambda c: -c.score)
-    return head + [dataclasses.replace(c, score=c.score - unretrieved(c)) for c in cheap[options.dense_candidates:]]
+    tail = cheap[options.dense_candidates:]
+    return head + [c if c.passage.retrieved else dataclasses.replace(c, score=c.score - unretrieved(c)) for c in tail]
 
 
 def match_evidence(ranked: Sequence[Candidate], options: ComposerOptions) -> float:
@@ -1231,8 +1232,12 @@ class Composer:
         """The sentences of the passages this composer reads, best answer first, ranked as
         `compose` ranks them (the answer model's weight set by the question's length)."""
         opts = self.options.for_question(question)
-        return rank_sentences(in_context(question, history), self.considered(passages, opts, recent_since),
-                              self.embeddings, opts, self.idf, recent_since, self.answer_model)
+        return self._rank(question, self.considered(passages, opts, recent_since), opts, history, recent_since)
+
+    def _rank(self, question: str, considered: list[Passage], opts: ComposerOptions, history: Sequence[str],
+              recent_since: dt.date | None) -> list[Candidate]:
+        return rank_sentences(in_context(question, history), considered, self.embeddings, opts, self.idf,
+                              recent_since, self.answer_model)
 
     def compose(self, question: str, passages: Sequence[Passage], *, history: Sequence[str] = (),
                 as_of: dt.date | None = None, recent_since: dt.date | None = None,
@@ -1253,8 +1258,7 @@ class Composer:
         considered = self.considered(passages, opts, recent_since)
         if not considered:
             return abstention(question, passages, ABSTAIN_OFF_TOPIC)
-        ranked = rank_sentences(in_context(question, history), considered, self.embeddings, opts, self.idf,
-                                recent_since, self.answer_model)
+        ranked = self._rank(question, considered, opts, history, recent_since)
         # Closeness is judged where the answer is, too: a short question ("when do lawmakers
         # return?") is far from an 800-character chunk but close to the sentence that answers it.
         similarity = max([closest(considered)] + [c.similarity for c in ranked[: opts.dense_candidates]])

@@ -1171,6 +1171,25 @@ def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candid
     return chosen
 
 
+def answer_first(question: str, chosen: Sequence[Candidate]) -> list[Candidate]:
+    """The quoted sentences, those holding what a "how many"/"how much" or a "when" question
+    asks for first, in ranked order otherwise. Ranking weighs meaning and shared words, so a
+    sentence on the question's topic can open the answer while the one stating the number or
+    the date comes second: "how many ports of entry were shut?" opened with Kirby's "…ports of
+    entry can be reopened" before "…shut down trade at two ports of entry". Which sentences are
+    quoted, and whether to answer at all, is decided before; this only orders them for the
+    reader, who reads the first sentence as the answer."""
+    if asks_quantity(question):
+        def holds(text: str) -> int:  # a count of the very thing asked beats any number
+            return 2 * counts_asked(question, text) + states_quantity(question, text)
+    elif asks_time(question):
+        def holds(text: str) -> int:
+            return int(states_time(question, text))
+    else:
+        return list(chosen)
+    return sorted(chosen, key=lambda c: -holds(c.text))  # stable: ties keep their rank
+
+
 def cite(chosen: Sequence[Candidate]) -> tuple[list[str], list[Citation]]:
     """Number sources densely by first appearance; return each sentence with its marker."""
     numbers: dict[str, int] = {}
@@ -1289,7 +1308,8 @@ class Composer:
             return abstention(question, passages, missing, evidence, similarity=similarity)
         if evidence < opts.min_evidence:
             return abstention(question, passages, ABSTAIN_NO_ANSWER, evidence, similarity=similarity)
-        return quoted_answer(question, chosen, passages, evidence=evidence, similarity=similarity)
+        return quoted_answer(question, answer_first(question, chosen), passages, evidence=evidence,
+                             similarity=similarity)
 
 
 def found_by_matching(question: str, passages: Sequence[Passage], options: ComposerOptions) -> list[Candidate]:

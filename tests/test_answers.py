@@ -12,7 +12,7 @@ from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_
                                ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK, ABSTAIN_NO_SCORE,
                                ABSTAIN_NO_TIME, ABSTAIN_NOT_KNOWN, ABSTAIN_OFF_TOPIC, ABSTAIN_OTHER_MONTH,
                                ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED, ABSTAIN_UNREAD,
-                               Candidate, Composer, ComposerOptions, answer_test, asked_verb, asks_age, asks_amount,
+                               Candidate, Composer, ComposerOptions, answer_first, answer_test, asked_verb, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
                                asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
                                candidate_sentences, counted_noun, counts_asked, leaves_unnamed, lists_new_names,
@@ -67,6 +67,32 @@ def test_which_crossings_closed(seed_desk):
         "and Eagle Pass. [1] Tens of thousands of migrants have crossed the border in Texas in recent days, "
         "prompting U.S. Customs and Border Protection to shut down international rail crossings in Eagle Pass "
         "and El Paso on Dec. 18. [1]")
+
+
+@pytest.mark.parametrize("question, opening", [
+    # Ranked first without these reorderings: Kirby's "…so that key ports of entry can be reopened"
+    # and the pedestrian crossing's sentence, which holds no date.
+    ("how many ports of entry were shut?", "President Joe Biden spoke with Mexico's president"),
+    ("when did the rail crossings close?", "Tens of thousands of migrants have crossed the border"),
+])
+def test_the_sentence_holding_the_number_or_date_asked_for_opens_the_answer(seed_desk, question, opening):
+    answer = seed_desk.ask(question)
+    assert not answer.abstained
+    assert answer.text.startswith(opening)
+    assert len(answer.citations[0].quote.split(" … ")) >= 2, "it is reordered, not cut"
+
+
+def test_answer_first_orders_only_what_it_can_tell_apart():
+    def cands(*texts):
+        return [Candidate(None, i, i + 1, t, 1.0, 1.0) for i, t in enumerate(texts)]
+
+    texts = ["The crossing is busy.", "Kirby said the two leaders agreed.", "Trade slowed at 2 ports of entry."]
+    assert [c.text for c in answer_first("how many ports of entry closed?", cands(*texts))] == [
+        texts[2], texts[1], texts[0]], "a count of the very thing asked, then any count, then the rest"
+    assert [c.text for c in answer_first("which ports closed?", cands(*texts))] == texts, "no kind asked: ranked order"
+    dated = ["The crossing is busy.", "It closed on Dec. 18.", "It is near El Paso."]
+    assert [c.text for c in answer_first("when did the crossing close?", cands(*dated))] == [
+        dated[1], dated[0], dated[2]]
 
 
 def test_unanswerable_question_abstains(seed_desk):

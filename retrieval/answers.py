@@ -959,32 +959,50 @@ def answer_test(question: str) -> Callable[[str], bool]:
     return offers
 
 
-_QUOTED = re.compile(r'["“”«»]([^"“”«»]{40,})["“”«»]')
+# What a question quotes: from an opening quote mark to the closing one that ends the question
+# (the excerpt may itself quote someone), or from an opening mark to the next closing one. Not
+# from a closing mark to an opening one: "Jeremiah “Jerry” Harris, a lead personality on the
+# Netflix show “Cheer,” was sentenced…" quotes two names, not what lies between them.
+_QUOTED_WHOLE = re.compile(r'["“«](.{40,})["”»]\W*$', re.DOTALL)
+_QUOTED = re.compile(r'["“«]([^"“”«»]{40,})["”»]')
 
 
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """`text` as quotes are matched: quote marks straightened, lower case, whitespace collapsed."""
     return " ".join(normalise_quotes(text).lower().split())
 
 
+def quoted_excerpts(question: str) -> list[str]:
+    """What the question quotes ('Which article says: "…"?'), normalised for matching, in the
+    order to try: everything from its first quote mark to the one that ends it, since an excerpt
+    may quote someone itself ('"…the black sun, "a pagan symbol…," Ritzmann said."'), then its longest
+    span between two quote marks; [] when neither reaches 40 characters."""
+    spans = [found.group(1) for found in [_QUOTED_WHOLE.search(question)] if found]
+    spans += sorted(_QUOTED.findall(question), key=len, reverse=True)[:1]
+    return list(dict.fromkeys(plain(span) for span in spans))
+
+
 def quoted_excerpt(question: str) -> str:
-    """The longest quoted span of at least 40 characters in the question ('Which article says:
-    "…"?'), normalised for matching; "" when there is none."""
-    spans = _QUOTED.findall(question)
-    return _plain(max(spans, key=len)) if spans else ""
+    """The question's quote as `quoted_excerpts` reads it first; "" when it quotes nothing."""
+    return next(iter(quoted_excerpts(question)), "")
 
 
 def excerpt_sentences(excerpt: str, passages: Sequence[Passage], min_chars: int) -> list[Candidate]:
-    """The sentences of the first passage that hold `excerpt` or a sentence of it verbatim, in
-    article order: someone quoting the archive is asking where the quote comes from."""
+    """The sentences printing `excerpt` or a sentence of it verbatim, of the article among
+    `passages` that prints the most of it (the first one on a tie), in article order: someone
+    quoting the archive asks where the quote comes from. Most of it, not any of it: a story
+    updated or printed again may share a sentence with the original and not the next one."""
+    found: dict[str, dict[int, Candidate]] = {}
     for passage in passages:
-        found = []
         for start, end in sentence_spans(passage.text):
             text = passage.text[start:end]
-            if len(text) >= min_chars and (_plain(text) in excerpt or excerpt in _plain(text)):
-                found.append(Candidate(passage, passage.start + start, passage.start + end, text, 1.0, 1.0))
-        if found:
-            return found
-    return []
+            if len(text) >= min_chars and (plain(text) in excerpt or excerpt in plain(text)):
+                found.setdefault(passage.doc_id, {}).setdefault(passage.start + start, Candidate(
+                    passage, passage.start + start, passage.start + end, text, 1.0, 1.0))
+    if not found:
+        return []
+    best = max(found.values(), key=lambda held: sum(len(c.text) for c in held.values()))  # first of equals
+    return sorted(best.values(), key=lambda c: c.start)
 
 
 def _printed_as_name(text: str) -> bool:
@@ -1157,16 +1175,16 @@ def select(ranked: Sequence[Candidate], options: ComposerOptions) -> list[Candid
     if not ranked:
         return []
     chosen = [ranked[0]]
-    said = {_plain(ranked[0].text)}
+    said = {plain(ranked[0].text)}
     length = len(ranked[0].text)
     for cand in ranked[1:]:
         if len(chosen) >= options.max_sentences or cand.score < options.relative_cutoff * ranked[0].score:
             break
-        plain = _plain(cand.text)
-        if length + len(cand.text) > options.max_chars or plain in said:
+        said_as = plain(cand.text)
+        if length + len(cand.text) > options.max_chars or said_as in said:
             continue
         chosen.append(cand)
-        said.add(plain)
+        said.add(said_as)
         length += len(cand.text)
     return chosen
 
@@ -1318,8 +1336,7 @@ def found_by_matching(question: str, passages: Sequence[Passage], options: Compo
     Kirby say?", those introducing or quoting the name. These share only a quote or a name with
     their question, so no closeness measure finds them; the archive printing it is the
     evidence. [] for any other question."""
-    excerpt = quoted_excerpt(question)
-    if excerpt:
+    for excerpt in quoted_excerpts(question):
         quoted = excerpt_sentences(excerpt, passages, options.min_sentence_chars)[: options.max_sentences]
         if quoted:
             return quoted

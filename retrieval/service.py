@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 
 from . import summaries
 from .answer_model import AnswerModel
-from .answers import ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer, ComposerOptions
+from .answers import ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer, ComposerOptions, quoted_excerpt
 from .chunking import Chunker
 from .composer import AnswerComposer
 from .config import ASK_HISTORY, ASK_PASSAGES, RetrievalSettings
@@ -218,7 +218,9 @@ class Newsdesk:
                 on_text: Callable[[str], None] | None) -> Answer:
         """The answer to `question` read with the thread's `earlier` questions."""
         context = in_context(question, earlier)
-        hints = self.time_hints(context, as_of)
+        # A quote's own words ("this week", "on Friday") say nothing of when the news asked for
+        # is: someone quoting the archive asks where the words come from, from any period.
+        hints = TimeHints() if quoted_excerpt(question) else self.time_hints(context, as_of)
         passages = self._search(context, k=k, as_of=as_of, hints=hints)
         return self.composer.compose(question, passages, history=earlier, as_of=as_of,
                                      recent_since=hints.recent_since(), on_text=on_text)

@@ -26,7 +26,7 @@ from bench.dataset import DEFAULT_DATASET, load_article_records
 from bench.index_cache import CACHE_DIR, bench_settings, cache_key
 from retrieval.answers import plain
 from retrieval.config import RetrievalSettings
-from retrieval.question import MAX_QUESTION_CHARS
+from retrieval.question import MAX_QUOTING_CHARS
 from retrieval.sentences import is_page_furniture, sentence_spans
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -63,7 +63,7 @@ def main(excerpts: Annotated[int, typer.Option(min=1, help="articles to quote")]
     drawn, too_long = [], 0
     for record in rng.sample(records, len(records)):
         excerpt = excerpt_of(record["text"], sentences, rng)
-        if excerpt and len(ASKED.format(excerpt)) > MAX_QUESTION_CHARS:
+        if excerpt and len(ASKED.format(excerpt)) > MAX_QUOTING_CHARS:
             too_long += 1  # refused before any search, with a message saying why
         elif excerpt:
             drawn.append((record, excerpt))
@@ -87,7 +87,7 @@ def main(excerpts: Annotated[int, typer.Option(min=1, help="articles to quote")]
             misses.append((kind, record["id"], excerpt, first.doc_id if first else None))
 
     out.print(f"{len(drawn)} excerpts of {sentences} sentence(s), seed {seed} ({too_long} more drawn were too "
-              f"long to ask: over {MAX_QUESTION_CHARS} characters):")
+              f"long to ask: over {MAX_QUOTING_CHARS} characters):")
     for kind, n in outcome.most_common():
         out.print(f"  {kind}: {n} ({n / len(drawn):.1%})")
     for kind, doc_id, excerpt, cited in misses[:show]:

@@ -29,7 +29,7 @@ from langchain_core.embeddings import Embeddings
 from .answer_model import normalise_quotes, sigmoid
 from .lexical import STOPWORDS, terms, words
 from .models import Answer, Citation, Passage, Summary
-from .question import in_context, introduction_subject, speech_asked
+from .question import in_context, introduction_subject, quoted_spans, speech_asked
 from .sentences import is_page_furniture, is_question, sentence_spans
 
 ABSTAIN_TEXT = "I couldn't find that in the indexed articles."
@@ -959,27 +959,15 @@ def answer_test(question: str) -> Callable[[str], bool]:
     return offers
 
 
-# What a question quotes: from an opening quote mark to the closing one that ends the question
-# (the excerpt may itself quote someone), or from an opening mark to the next closing one. Not
-# from a closing mark to an opening one: "Jeremiah “Jerry” Harris, a lead personality on the
-# Netflix show “Cheer,” was sentenced…" quotes two names, not what lies between them.
-_QUOTED_WHOLE = re.compile(r'["“«](.{40,})["”»]\W*$', re.DOTALL)
-_QUOTED = re.compile(r'["“«]([^"“”«»]{40,})["”»]')
-
-
 def plain(text: str) -> str:
     """`text` as quotes are matched: quote marks straightened, lower case, whitespace collapsed."""
     return " ".join(normalise_quotes(text).lower().split())
 
 
 def quoted_excerpts(question: str) -> list[str]:
-    """What the question quotes ('Which article says: "…"?'), normalised for matching, in the
-    order to try: everything from its first quote mark to the one that ends it, since an excerpt
-    may quote someone itself ('"…the black sun, "a pagan symbol…," Ritzmann said."'), then its longest
-    span between two quote marks; [] when neither reaches 40 characters."""
-    spans = [found.group(1) for found in [_QUOTED_WHOLE.search(question)] if found]
-    spans += sorted(_QUOTED.findall(question), key=len, reverse=True)[:1]
-    return list(dict.fromkeys(plain(span) for span in spans))
+    """What the question quotes ('Which article says: "…"?', `quoted_spans`), normalised for
+    matching, in the order to try."""
+    return list(dict.fromkeys(plain(span) for span in quoted_spans(question)))
 
 
 def quoted_excerpt(question: str) -> str:

@@ -370,6 +370,8 @@ def test_a_long_thread_never_makes_a_follow_up_too_long(seed_desk):
     ("   \n ", "Please ask a question"),
     ("?!", "has no words"),
     ("why " * 200, "is 799 characters long; please keep it under 500"),
+    ('Which article says: "' + "Migrants crossed the border. " * 60 + '"?', "is 1763 characters long; please keep it "
+     "under 1500"),
 ])
 def test_bad_questions_get_clear_messages(seed_desk, question, message):
     with pytest.raises(QuestionError, match=re.escape(message)):
@@ -1195,6 +1197,15 @@ def test_a_quotes_own_words_of_time_are_not_the_period_asked_about(seed_desk, mo
     assert seed_desk.ask("why did lawmakers leave town this week?", as_of=dt.date(2024, 3, 1)).abstained_because == (
         ABSTAIN_STALE), "outside quotes, 'this week' still asks for the news of that week"
     assert searched[-1].reference == dt.date(2024, 3, 1) and searched[-1].recent_since() is not None
+
+
+def test_a_question_quoting_a_long_excerpt_may_be_longer_than_others(seed_desk):
+    paragraphs = seed_text(seed_desk).split("\n\n")
+    excerpt = next(" ".join(paragraphs[i:i + 3]) for i in range(len(paragraphs))
+                   if 500 < len(" ".join(paragraphs[i:i + 3])) < 1400)
+    answer = seed_desk.ask(f'Which article says: "{excerpt}"?')
+    assert not answer.abstained and answer.citations[0].doc_id == SEED_ID
+    assert answer.text.replace(" [1]", "") in excerpt
 
 
 def test_an_excerpt_is_attributed_to_the_article_printing_most_of_it():

@@ -427,6 +427,7 @@ def test_a_topic_summary_leaves_out_what_merely_came_back_with_it():
     ("Hide Caption 18 of 29 Photos: Deadly flooding in western Europe A damaged road buckles.", True),
     ("JUST WATCHED History of the lottery Replay More Videos ...", True),
     ("MUST WATCH Hear the takeaways from the post-SOTU poll 03:26", True),
+    ("Video Ad Feedback 03:01 - Source: HLN Actress Anne Heche critically injured after crashing car into home", True),
     ("Sign up here for the ‘5 Things’ newsletter.", True),
     ("Read more here.", True),
     ("The flooding closed the road on Monday, and readers can sign up for alerts.", False),

@@ -906,6 +906,23 @@ def test_a_question_about_a_month_is_refused_when_every_quoted_sentence_tells_of
     assert not compose_over_one_sentence(question, "The national median rent hit $1,879 a month in August.").abstained
 
 
+@pytest.mark.parametrize("sentence, states", [
+    ("Walmart had more products on rollbacks last quarter compared to the previous one.", False),
+    ("Now the company is one-upping itself with another offbeat offering.", False),
+    ("Walmart is one of the biggest retailers in the country.", False),
+    ("Walmart put one product on rollback.", True),
+    ("It is a one-year rollback.", False),  # a measure, no count (`states_count`)
+    ("Walmart has twenty-one products on rollback.", True),
+])
+def test_one_that_counts_nothing_is_no_number(sentence, states):
+    assert states_quantity("how many products does walmart have on rollback?", sentence) is states
+
+
+def test_a_one_year_term_is_still_a_number_for_how_long():
+    assert states_quantity("how long is the rollback?", "It is a one-year rollback.")
+    assert not states_quantity("how long is the rollback?", "It is one of the longest rollbacks.")
+
+
 @pytest.mark.parametrize("question, sentence, states", [
     ("what percent voted yes in ireland's 2015 gay marriage referendum?",
      "62.1% of voters approved the measure.", True),

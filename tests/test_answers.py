@@ -738,6 +738,25 @@ def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
 
 @pytest.mark.parametrize("question, text, counts", [
     # Best sentences quoted for unanswerable natural-train questions before the rule.
+    ("exactly how many acres did the utah spider fire burn",
+     "A fire that burned dozens of acres in Utah was started by a man trying to burn a spider.", False),
+    ("how many days did the budweiser samlesbury strike last?",
+     "Hundreds of Budweiser employees in the United Kingdom could go on strike.", False),
+    ("how many cans of similac were recalled in total",
+     "Abbott said it was recalling Lot # 27032K80 (can) / Lot # 27032K800 (case) of Similac PM 60/40.", False),
+    # A vague count of what is asked, or for a question asking roughly, is one.
+    ("how many migrants have crossed the border?",
+     "Tens of thousands of migrants have crossed the border in Texas in recent days.", True),
+    ("approximately how many baby swings and rockers were recalled this week?",
+     "Millions of baby swings and rockers have been recalled, the commission said.", True),
+    ("how many acres did the utah spider fire burn", "The fire burned 60 acres.", True),
+])
+def test_a_vague_count_or_a_code_is_no_count(question, text, counts):
+    assert states_count(question, text) is counts
+
+
+@pytest.mark.parametrize("question, text, counts", [
+    # Best sentences quoted for unanswerable natural-train questions before the rule.
     ("how many people died in the dallas flash floods",
      "The flooding in the region displaced 30,000 people and damaged or destroyed more than 200,000 homes.", False),
     ("how many ukrainian soldiers were killed in the kharkiv counteroffensive",

@@ -606,6 +606,10 @@ def test_a_question_asking_for_a_number_the_article_never_gives_is_refused(seed_
     ("what price did the seller put on the leaked database", True),
     ("whats the dollar fine for carrying a gun in times square", True),
     ("How much is Letitia James seeking from Trump?", True),
+    ("what was jurassic world dominion's production budget", True),
+    ("what's andy jassy's salary as amazon ceo", True),
+    ("what was top gun maverick's final worldwide box office", True),
+    ("what is the price cap rate on russian oil", False),
     # Numbers that are not money: a rate, a span of time, a count.
     ("how much did the fed raise rates", False),
     ("how much time did she spend in orbit", False),

@@ -941,6 +941,19 @@ def test_one_that_counts_nothing_is_no_number(sentence, states):
     assert states_quantity("how many products does walmart have on rollback?", sentence) is states
 
 
+@pytest.mark.parametrize("question, sentence, states", [
+    ("how hot did the uk get in the record heat wave", "Temperatures reached 38.1 degrees in eastern England.", True),
+    ("palm springs temp that tied the all time record", "The thermometer touched 123°F between 3 and 4 p.m.", True),
+    ("what's the temperature of the exoplanet HIP 65426 b",
+     "HIP 65426 b is more than 10,000 times fainter than its host star in near-infrared light.", False),
+    ("what was the actual high temp in death valley during the june heat wave",
+     "More than 30 million people are under heat alerts.", False),
+])
+def test_a_temperature_is_told_in_degrees(question, sentence, states):
+    assert asks_quantity(question)
+    assert states_quantity(question, sentence) is states
+
+
 def test_a_one_year_term_is_still_a_number_for_how_long():
     assert states_quantity("how long is the rollback?", "It is a one-year rollback.")
     assert not states_quantity("how long is the rollback?", "It is one of the longest rollbacks.")

@@ -50,10 +50,12 @@ ABSTAIN_NO_PENALTY = "no sentence quoted tells a court's sentence (a term, a fin
 ABSTAIN_OTHER_MONTH = "the sentences quoted tell of other months than the one the question asks about"
 ABSTAIN_NO_BURIAL = "no sentence quoted tells of a burial or a funeral, and the question asks about one"
 ABSTAIN_NO_SCORE = "no sentence quoted holds a score, and the question asks for one"
+ABSTAIN_NO_FACILITY = "no sentence quoted names a place of the kind the question asks for"
 # Abstentions decided before the evidence threshold, whatever it is (the benchmark's replay).
 THRESHOLD_FREE = frozenset({ABSTAIN_STALE, ABSTAIN_NO_NUMBER, ABSTAIN_NO_TIME, ABSTAIN_NO_AMOUNT, ABSTAIN_PROSPECT,
                             ABSTAIN_UNREAD, ABSTAIN_UNNAMED, ABSTAIN_NO_CAUSE, ABSTAIN_NOT_KNOWN, ABSTAIN_NO_PICK,
-                            ABSTAIN_NO_PENALTY, ABSTAIN_OTHER_MONTH, ABSTAIN_NO_BURIAL, ABSTAIN_NO_SCORE})
+                            ABSTAIN_NO_PENALTY, ABSTAIN_OTHER_MONTH, ABSTAIN_NO_BURIAL, ABSTAIN_NO_SCORE,
+                            ABSTAIN_NO_FACILITY})
 
 
 @dataclass(frozen=True)
@@ -827,6 +829,26 @@ def states_score(sentence: str) -> bool:
     return _SCORE.search(sentence) is not None
 
 
+# "Which hospital treated the patient?", "what arena hosted game 2?": answered by a sentence
+# naming one, as names print it ("Ball Arena", "Nyack Hospital", "the University of Florida");
+# a hospital may be a medical center. Not "which prison" or "which court" (a court's sentence, a
+# prison term), nor "which school" (of thought), whose nouns are as often no place.
+_ASKS_FACILITY = re.compile(r"\b(?:which|what) (?:[\w’'-]+ )?(hospital|arena|stadium|airport|university|college|hotel"
+                            r"|museum|park)s?\b", re.IGNORECASE)
+_FACILITY_NAMES = {"hospital": r"Hospital|Medical Center|Medical Centre|Health|Clinic"}
+
+
+def asked_facility(question: str) -> str | None:
+    """The kind of place a "which hospital …?" question asks for ("hospital"), or None."""
+    found = _ASKS_FACILITY.search(question)
+    return found.group(1).lower() if found else None
+
+
+def names_facility(kind: str, sentence: str) -> bool:
+    """Whether `sentence` names a place of `kind`: the kind's word capitalised, as in a name."""
+    return re.search(rf"\b(?:{_FACILITY_NAMES.get(kind, kind.title())})s?\b", sentence) is not None
+
+
 # A story's dateline: "London (CNN)", "New York (CNN Business)", "WASHINGTON –". It names where
 # the story was filed and who filed it, never what a sentence tells.
 _DATELINE = re.compile(r"^\W*(?:[A-Z][\w.’'-]*,?\s+)*\([A-Z][\w ]{0,20}\)\s*[—–-]?\s*"
@@ -1502,6 +1524,9 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         # it up (natural-train 122 -> 123; the five answerable score questions keep "7-0",
         # "92-59"…; bench/RESULTS.md, session 15).
         return ABSTAIN_NO_SCORE
+    facility = asked_facility(question)
+    if facility and not any(names_facility(facility, c.text) for c in chosen):
+        return ABSTAIN_NO_FACILITY
     read = [c.answers for c in ranked[: options.dense_candidates] if c.answers is not None]
     if read and max(read) < options.min_answer_probability:
         return ABSTAIN_UNREAD

@@ -8,18 +8,19 @@ import numpy as np
 
 import pytest
 
-from retrieval.answers import (excerpt_sentences, quoted_excerpt, quoted_excerpts, ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_BURIAL, ABSTAIN_NO_CAUSE,
-                               ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK, ABSTAIN_NO_SCORE,
-                               ABSTAIN_NO_TIME, ABSTAIN_NOT_KNOWN, ABSTAIN_OFF_TOPIC, ABSTAIN_OTHER_MONTH,
-                               ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED, ABSTAIN_UNREAD,
-                               Candidate, Composer, ComposerOptions, answer_first, answer_test, asked_verb, asks_age, asks_amount,
+from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_BURIAL, ABSTAIN_NO_CAUSE,
+                               ABSTAIN_NO_FACILITY, ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK,
+                               ABSTAIN_NO_SCORE, ABSTAIN_NO_TIME, ABSTAIN_NOT_KNOWN, ABSTAIN_OFF_TOPIC,
+                               ABSTAIN_OTHER_MONTH, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
+                               ABSTAIN_UNREAD, answer_first, answer_test, asked_verb, asks_age, asks_amount,
                                asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
                                asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
-                               candidate_sentences, counted_noun, counts_asked, leaves_unnamed, lists_new_names,
-                               match_evidence, name_bonus, names_someone_new, names_somewhere_new, rank_sentences,
-                               says_not_known, states_amount, states_count, states_quantity, states_time,
-                               tells_asked_verb, tells_cause, tells_death_cause, tells_other_months, tells_prospect,
-                               uniform_idf, verb_bonus, without_dateline)
+                               Candidate, candidate_sentences, Composer, ComposerOptions, counted_noun, counts_asked,
+                               excerpt_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus,
+                               names_someone_new, names_somewhere_new, quoted_excerpt, quoted_excerpts,
+                               rank_sentences, says_not_known, states_amount, states_count, states_quantity,
+                               states_time, tells_asked_verb, tells_cause, tells_death_cause, tells_other_months,
+                               tells_prospect, uniform_idf, verb_bonus, without_dateline)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms
@@ -1507,6 +1508,16 @@ _ROUSSEAU = "what sentence did thomas rousseau get"
     ("what was the score when hungary beat england", "Hungary won 4 to 0 at Molineux.", ""),
     # "Who scored" asks for a name, not a score.
     ("who scored the winner for the lionesses", "Chloe Kelly scored the winner for the Lionesses.", ""),
+    # A place of the kind asked named.
+    ("which hospital treated the rockland county polio patient",
+     "(CNN) A person from Rockland County, New York, has been diagnosed with polio.", ABSTAIN_NO_FACILITY),
+    ("which hospital was carlos santana taken to after he collapsed",
+     "Santana was taken to a hospital after collapsing on stage in Michigan.", ABSTAIN_NO_FACILITY),
+    ("which hospital was carlos santana taken to after he collapsed",
+     "Santana was taken to McLaren Clarkston Medical Center after collapsing on stage.", ""),
+    ("what arena hosted game 2 of the 2022 cup final", "Game 2 was played at Ball Arena in Denver.", ""),
+    ("which university grew plants in moon dirt", "Scientists at the University of Florida grew the plants.", ""),
+    ("what prison sentence did elizabeth holmes get", "Holmes was sentenced to 11 years in prison.", ""),
 ])
 def test_a_sentence_without_what_was_asked_is_no_answer(question, text, because):
     answer = compose_over_one_sentence(question, text)

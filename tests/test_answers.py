@@ -749,12 +749,16 @@ def test_a_count_is_no_rank_score_time_label_or_measure(question, text, counts):
      "Hundreds of Budweiser employees in the United Kingdom could go on strike.", False),
     ("how many cans of similac were recalled in total",
      "Abbott said it was recalling Lot # 27032K80 (can) / Lot # 27032K800 (case) of Similac PM 60/40.", False),
+    ("how many customers have signed up for epb's 25 gig internet so far",  # natural-dev
+     "It is best used in applications with very high bandwidth needs (hundreds or thousands of streaming devices).",
+     False),
     # A vague count of what is asked, or for a question asking roughly, is one.
     ("how many migrants have crossed the border?",
      "Tens of thousands of migrants have crossed the border in Texas in recent days.", True),
     ("approximately how many baby swings and rockers were recalled this week?",
      "Millions of baby swings and rockers have been recalled, the commission said.", True),
     ("how many acres did the utah spider fire burn", "The fire burned 60 acres.", True),
+    ("how many fans came to the parade", "Hundreds, if not thousands, of fans came to the parade.", True),
 ])
 def test_a_vague_count_or_a_code_is_no_count(question, text, counts):
     assert states_count(question, text) is counts

@@ -742,7 +742,7 @@ def states_quantity(question: str, sentence: str) -> bool:
         return states_percentage(question, sentence)
     if asks_age(question):
         return states_age(question, sentence)
-    if asks_temperature(question):
+    if asks_temperature(question) and not asks_count(question):  # "how many temps did it hire?" counts
         return _states_new(_TEMPERATURE, question, sentence)
     return (states_count if asks_count(question) else states_number)(question, sentence)
 
@@ -1050,11 +1050,6 @@ def quoted_excerpts(question: str) -> list[str]:
     """What the question quotes ('Which article says: "…"?', `quoted_spans`), normalised for
     matching, in the order to try."""
     return list(dict.fromkeys(plain(span) for span in quoted_spans(question)))
-
-
-def quoted_excerpt(question: str) -> str:
-    """The question's quote as `quoted_excerpts` reads it first; "" when it quotes nothing."""
-    return next(iter(quoted_excerpts(question)), "")
 
 
 def excerpt_sentences(excerpt: str, passages: Sequence[Passage], min_chars: int) -> list[Candidate]:

@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 
 from . import summaries
 from .answer_model import AnswerModel
-from .answers import ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer, ComposerOptions, quoted_excerpt
+from .answers import ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer, ComposerOptions
 from .chunking import Chunker
 from .composer import AnswerComposer
 from .config import ASK_HISTORY, ASK_PASSAGES, RetrievalSettings
@@ -34,7 +34,7 @@ from .indexer import MAX_ARTICLE_CHARS, Indexer, WriteHook
 from .ingest import iter_articles
 from .lexical_copy import LexicalCopy
 from .models import Answer, Article, CheckReport, IndexReport, Passage, SourceInfo, Summary
-from .question import check_question, in_context, overview_topic, reads_as_follow_up
+from .question import check_question, in_context, overview_topic, quoted_spans, reads_as_follow_up
 from .search import SearchOptions, Searcher, TimeHints, article_reader
 from .store import ChunkStore, StoredArticle, date_from_number, date_number, embedded_client, server_client
 from .writelock import FileWriterLock, LeaseWriterLock
@@ -220,7 +220,7 @@ class Newsdesk:
         context = in_context(question, earlier)
         # A quote's own words ("this week", "on Friday") say nothing of when the news asked for
         # is: someone quoting the archive asks where the words come from, from any period.
-        hints = TimeHints() if quoted_excerpt(question) else self.time_hints(context, as_of)
+        hints = TimeHints() if quoted_spans(question) else self.time_hints(context, as_of)
         passages = self._search(context, k=k, as_of=as_of, hints=hints)
         return self.composer.compose(question, passages, history=earlier, as_of=as_of,
                                      recent_since=hints.recent_since(), on_text=on_text)

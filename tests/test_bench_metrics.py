@@ -143,3 +143,16 @@ def test_asking_without_leaves_the_given_articles_out_and_the_desk_untouched(see
     answer = view.ask(question)
     assert (answer.abstained, answer.abstained_because, answer.passages) == (True, ABSTAIN_OFF_TOPIC, [])
     assert not seed_desk.ask(question).abstained
+
+
+def test_attribution_excerpts_are_consecutive_prose_sentences_of_the_article():
+    import random
+
+    from bench.attribution import excerpt_of
+
+    text = ("The council voted on Monday to close the bridge. Repairs will take six weeks.\n\n"
+            "Read more here.\n\nTraffic will use the ferry until then, the mayor said.")
+    drawn = {excerpt_of(text, 2, random.Random(seed)) for seed in range(20)}
+    # "Read more here." is page furniture: no run of two sentences spans it.
+    assert drawn == {"The council voted on Monday to close the bridge. Repairs will take six weeks."}
+    assert excerpt_of(text, 4, random.Random(0)) is None

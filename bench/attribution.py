@@ -8,9 +8,9 @@ excerpt of a news article, and they named it wrongly for over 60% of excerpts. N
 asked the same, over bench.quality's cached index of the RealTimeQA dev articles (run
 `python -m bench.quality` once first): for articles drawn at random (seeded), a run of
 consecutive sentences from a random place in the article, as `Which article says: "…"?`.
-Right when the first citation is that article, or another one printing the same excerpt (a
-syndicated copy: the index folds copies into their original). Printed: right, refused (and
-why), cited elsewhere, and the excerpts it got wrong.
+Right when the first citation is that article, or another one whose quoted sentences print the
+whole excerpt (a syndicated copy: the index folds copies into their original). Printed: right,
+refused (and why), cited elsewhere, and the excerpts it got wrong.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def main(excerpts: Annotated[int, typer.Option(min=1, help="articles to quote")]
         first = answer.citations[0] if answer.citations else None
         if answer.abstained:
             kind = f"refused: {answer.abstained_because}"
-        elif first.doc_id == record["id"] or plain(excerpt) in plain(" ".join(
-                c.text for c in desk.store.chunks_of(first.doc_id))):
+        elif first.doc_id == record["id"] or plain(excerpt) in plain(first.quote.replace(" … ", " ")):
+            # another article quoted printing the whole excerpt: a copy of the story
             kind = "right"
         else:
             kind = "cited another article"

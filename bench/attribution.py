@@ -23,9 +23,8 @@ import typer
 
 from bench.console import out
 from bench.dataset import DEFAULT_DATASET, load_article_records
-from bench.index_cache import CACHE_DIR, bench_settings, cache_key
+from bench.index_cache import cached_index_settings
 from retrieval.answers import plain
-from retrieval.config import RetrievalSettings
 from retrieval.question import MAX_QUOTING_CHARS
 from retrieval.sentences import is_page_furniture, sentence_spans
 
@@ -52,12 +51,7 @@ def main(excerpts: Annotated[int, typer.Option(min=1, help="articles to quote")]
          show: Annotated[int, typer.Option(help="misses to print")] = 10) -> None:
     from retrieval.service import build_newsdesk
 
-    base = bench_settings(RetrievalSettings(), llm=False)
-    settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / cache_key(DEFAULT_DATASET.name, base),
-                                       "chroma_host": None})
-    if not (settings.data_dir / "chroma").is_dir():
-        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run `python -m bench.quality` first")
-    desk = build_newsdesk(settings)
+    desk = build_newsdesk(cached_index_settings(DEFAULT_DATASET.name))
     records = load_article_records(DEFAULT_DATASET)
     rng = random.Random(seed)
     drawn, too_long = [], 0

@@ -35,6 +35,17 @@ def cache_key(dataset_name: str, settings: RetrievalSettings) -> str:
     return f"{dataset_name}-v{INDEX_VERSION}-{model}-{settings.chunk_size}-{settings.chunk_overlap}"
 
 
+def cached_index_settings(dataset_name: str) -> RetrievalSettings:
+    """The offline default's settings over bench.quality's cached index of `dataset_name`, for
+    the benchmarks that read that index without building it; BadParameter when it is not there."""
+    base = bench_settings(RetrievalSettings(), llm=False)
+    settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / cache_key(dataset_name, base),
+                                       "chroma_host": None})
+    if not (settings.data_dir / "chroma").is_dir():
+        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run `python -m bench.quality` first")
+    return settings
+
+
 @contextmanager
 def exclusive(lock_path: Path):
     """One benchmark at a time may write a cache."""

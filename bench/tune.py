@@ -22,11 +22,10 @@ from rich.table import Table
 
 from bench.console import out
 from bench.dataset import DEFAULT_DATASET, QUICK_WEEKS, load_article_records, load_questions, quick_subset
-from bench.index_cache import CACHE_DIR, bench_settings, cache_key
+from bench.index_cache import cached_index_settings
 from bench.metrics import distinct, exact_option, gold_rank, retrieval_figures
 from bench.passes import SEARCH_K
 from retrieval.answers import Composer
-from retrieval.config import RetrievalSettings
 from retrieval.search import SearchOptions, Searcher
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -93,10 +92,7 @@ def cached_desk(quick: bool, *, memoise: bool = False):
     if quick:
         questions, _ = quick_subset(questions, load_article_records(DEFAULT_DATASET), QUICK_WEEKS)
         name = f"{name}-{QUICK_WEEKS}w"
-    base = bench_settings(RetrievalSettings(), llm=False)
-    settings = base.model_copy(update={"newsdesk_data_dir": CACHE_DIR / cache_key(name, base), "chroma_host": None})
-    if not (settings.data_dir / "chroma").is_dir():
-        raise typer.BadParameter(f"no cached index at {settings.data_dir}: run `python -m bench.quality` first")
+    settings = cached_index_settings(name)
     embeddings = LazyEmbeddings(settings.embedding_model)
     desk = build_newsdesk(settings, embeddings=MemoEmbeddings(embeddings) if memoise else embeddings)
     if memoise:  # each article's passages read from the store once per run too

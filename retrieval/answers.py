@@ -622,8 +622,7 @@ def _without_vague_counts(question: str, text: str) -> str:
     noun = None if _ASKS_EXACTLY.search(question) else counted_noun(question)
 
     def unless_counted(vague: re.Match) -> str:
-        following = [w.strip(",.;:").lower() for w in text[vague.end():].split()[:4]]
-        return vague.group(0) if noun and noun in following else " "
+        return vague.group(0) if noun and _counts_next(noun, text, vague.end()) else " "
 
     return _VAGUE_COUNT.sub(unless_counted, text)
 
@@ -682,11 +681,14 @@ def counts_asked(question: str, sentence: str) -> bool:
     if noun is None:
         return False
     held = {found.group(0).lower() for found in _NUMBER.finditer(question)}
-    for number in _EXACT_NUMBER.finditer(sentence):
-        following = re.split(r"[;:(),.]\s", sentence[number.end():] + " ")[0].lower().split()[:4]
-        if number.group(0).lower() not in held and noun in following:
-            return True
-    return False
+    return any(number.group(0).lower() not in held and _counts_next(noun, sentence, number.end())
+               for number in _EXACT_NUMBER.finditer(sentence))
+
+
+def _counts_next(noun: str, text: str, end: int) -> bool:
+    """Whether `noun` is among the four words after `text[:end]` (a number), in the same clause:
+    "187 minutes", "6,600 probable or confirmed cases"."""
+    return noun in re.split(r"[;:(),.]\s", text[end:] + " ")[0].lower().split()[:4]
 
 
 # "What percent of the vote did Hageman get?" is answered with a percentage or a fraction

@@ -373,6 +373,8 @@ def test_a_long_thread_never_makes_a_follow_up_too_long(seed_desk):
     ("why " * 200, "is 799 characters long; please keep it under 500"),
     ('Which article says: "' + "Migrants crossed the border. " * 60 + '"?', "is 1763 characters long; please keep it "
      "under 1500"),
+    ('"a' * 1000, "is 2000 characters long; please keep it under 1500"),  # quote marks, too long to read them
+    ('Which article says "hi"? ' + "why " * 150, "is 624 characters long; please keep it under 500"),  # no excerpt
 ])
 def test_bad_questions_get_clear_messages(seed_desk, question, message):
     with pytest.raises(QuestionError, match=re.escape(message)):

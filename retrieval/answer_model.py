@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import NewsdeskError
+from .onnx_embeddings import cpu_session
 
 PACKAGED = Path(__file__).resolve().parent / "answer_model"
 CALIBRATION = "calibration.json"  # the thresholds chosen for these weights, beside them
@@ -45,7 +46,6 @@ class AnswerModel:
     def _load(self):
         with self._lock:
             if self._session is None:
-                import onnxruntime
                 from tokenizers import Tokenizer
 
                 model, vocab = self.folder / "model.onnx", self.folder / "tokenizer.json"
@@ -55,11 +55,8 @@ class AnswerModel:
                 tokenizer = Tokenizer.from_file(str(vocab))
                 tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")  # a long thread trims the question too
                 tokenizer.enable_padding()
-                options = onnxruntime.SessionOptions()
-                options.log_severity_level = 3  # quantised graphs log harmless warnings on load
                 self._tokenizer = tokenizer
-                self._session = onnxruntime.InferenceSession(str(model), options,
-                                                             providers=["CPUExecutionProvider"])
+                self._session = cpu_session(model)
 
     @property
     def min_probability(self) -> float:

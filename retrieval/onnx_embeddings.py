@@ -91,6 +91,24 @@ def export_folder(data_dir: Path, model_name: str) -> Path:
     return data_dir / "models" / safe
 
 
+# An `ask` alternates between two ONNX models: the question is embedded, the answer model
+# (retrieval/answer_model.py) reads the shortlist, the sentence vectors follow, with Chroma
+# and NumPy in between. By default ONNX Runtime's worker threads spin for a while after each
+# run, waiting for more work, and the other session's threads find the two cores busy with
+# spinning. With idle threads asleep an `ask` on the dev archive took 0.86 of the time
+# (median), and bulk embedding at ingest 1.08 times as long: the question waits, the index
+# run does not (bench/onnx_spinning.py; bench/RESULTS.md, "Idle threads that spin").
+def cpu_session(path: Path, *, spinning: bool = False):
+    """An `onnxruntime.InferenceSession` for the model at `path`, on the CPU, logging errors only
+    (quantised graphs log harmless warnings on load); its idle threads sleep unless `spinning`."""
+    import onnxruntime  # loaded on first use: a command that embeds nothing never pays for it
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -244,17 +262,13 @@ class OnnxEmbeddings(Embeddings):
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    import onnxruntime
                     from tokenizers import Tokenizer
 
                     tokenizer = Tokenizer.from_file(str(self.layout.folder / "tokenizer.json"))
                     tokenizer.enable_truncation(self.layout.max_seq_length)
                     pad = tokenizer.padding or {}
                     tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_token=pad.get("pad_token", "[PAD]"))
-                    options = onnxruntime.SessionOptions()
-                    options.log_severity_level = 3  # errors only
-                    session = onnxruntime.InferenceSession(str(self.onnx_path), options,
-                                                           providers=["CPUExecutionProvider"])
+                    session = cpu_session(self.onnx_path)
                     self._inputs = [i.name for i in session.get_inputs()]
                     self._tokenizer, self._session = tokenizer, session
         return self._session, self._tokenizer

@@ -7,11 +7,12 @@ import os
 import numpy as np
 import pytest
 
+from retrieval.answer_model import PACKAGED
 from retrieval.answers import ABSTAIN_NO_ANSWER, ABSTAIN_OFF_TOPIC, ABSTAIN_STALE, Composer
 from retrieval.embeddings import LazyEmbeddings, ModelEmbeddings, resolve_model_path
 from retrieval.onnx_embeddings import (
-    DATA_FILE, EXPORT_FILE, EXPORT_VERSION, RECORD_FILE, ExportError, ModelLayout, OnnxEmbeddings, current_export,
-    export_folder,
+    DATA_FILE, EXPORT_FILE, EXPORT_VERSION, RECORD_FILE, ExportError, ModelLayout, OnnxEmbeddings, cpu_session,
+    current_export, export_folder,
 )
 from retrieval.search import Searcher
 from retrieval.service import Newsdesk
@@ -146,3 +147,12 @@ def test_models_onnx_cannot_reproduce_stay_on_sentence_transformers(tmp_path):
     assert isinstance(embeddings.chosen, LazyEmbeddings)  # chosen without loading anything
     assert not (tmp_path / "export").exists()
     assert isinstance(ModelEmbeddings("all-MiniLM-L6-v2", tmp_path / "export", backend="torch").chosen, LazyEmbeddings)
+
+
+def test_sessions_let_idle_threads_sleep_unless_asked_to_spin():
+    # An ask alternates between two sessions; spinning threads of one slow the other (bench.onnx_spinning).
+    def spinning(session) -> str:
+        return session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+
+    model = PACKAGED / "model.onnx"
+    assert (spinning(cpu_session(model)), spinning(cpu_session(model, spinning=True))) == ("0", "1")

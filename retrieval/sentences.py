@@ -66,9 +66,28 @@ _FURNITURE = re.compile(r"\bHide Caption \d+ of \d+|\bJUST WATCHED\b|\bMUST WATC
                         r"|\bVideo Ad Feedback\b|^(?:Read more|READ MORE|Click here|Sign up)\b")
 
 
+# A photo caption kept in the text: who does what, in the present tense, on a date given in
+# full ("President Joe Biden arrives at White House in Washington, DC, on December 19, 2023,
+# as he returns from Wilmington, Delaware.", the seed's, which answered "when do lawmakers
+# return?" beside the sentence that does). The story tells what happened in the past tense and
+# dates it by weekday; a caption's verb is one a photo shows. 47 distinct dev-archive sentences
+# match, all captions (a pronoun is no caption's subject: "They shout “freedom,” while
+# authorities fear chaos…" is a story's).
+_CAPTION_VERBS = ("arrive|attend|speak|talk|walk|look on|look|leave|visit|testif(?:y|ie)|participate|answer|address"
+                  "|react|listen|wave|gesture|pose|stand|sit|greet|celebrate|depart|board|shake hands|meet|hold"
+                  "|deliver|remove|gather|march(?:e)?|protest|wait|watch(?:e)?|cheer|pray|mourn|embrace|hug|kneel"
+                  "|salute|wear|carr(?:y|ie)|display|ride|smile|shout|detain|distribute|welcome|help|take part"
+                  "|inspect|tee off")
+_CAPTION = re.compile(r"^(?!(?:He|She|It|They|We|You|I)\b)(?:(?:[A-Z][\w.'’&-]*|of|the|de|van|von|and|al|bin),?\s+){1,12}"
+                      rf"(?:(?:{_CAPTION_VERBS})s?|(?:is|are) seen)\b[^.]*?"
+                      r"\bon (?:January|February|March|April|May|June|July|August|September|October|November|December"
+                      r"|Jan\.|Feb\.|Aug\.|Sept\.|Oct\.|Nov\.|Dec\.) \d{1,2}, (?:19|20)\d\d\b")
+
+
 def is_page_furniture(sentence: str) -> bool:
-    """Whether `sentence` is the page around the story rather than the story: never an answer."""
-    return bool(_FURNITURE.search(sentence))
+    """Whether `sentence` is the page around the story rather than the story (a site's
+    furniture, a photo caption): never an answer."""
+    return bool(_FURNITURE.search(sentence) or _CAPTION.search(sentence))
 
 
 _OPENING_QUOTES = frozenset("\"'\u201c\u2018")

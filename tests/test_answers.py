@@ -434,6 +434,16 @@ def test_a_topic_summary_leaves_out_what_merely_came_back_with_it():
     ("Sign up here for the ‘5 Things’ newsletter.", True),
     ("Read more here.", True),
     ("The flooding closed the road on Monday, and readers can sign up for alerts.", False),
+    # Photo captions: who does what, in the present tense, on a date given in full.
+    ("President Joe Biden arrives at White House in Washington, DC, on December 19, 2023, as he returns from "
+     "Wilmington, Delaware.", True),
+    ("Princess Anne attends a service at St Giles' Cathedral on June 30, 2022 in Edinburgh, Scotland.", True),
+    ("Ambulances are seen traveling to and from the Yavoriv military base on March 13, 2022.", True),
+    # The story's past tense, a date without a year, a pronoun's present: no caption.
+    ("Biden spoke with López Obrador on December 21, 2023, about the border.", False),
+    ("Tens of thousands of migrants arrive at the border on Dec. 18 each year.", False),
+    ("Dressed as a chauffeur, Mandela was arrested on August 5, 1962 for inciting strikes.", False),
+    ("They shout “freedom,” while authorities fear chaos, as they did on January 6, 2021.", False),
 ])
 def test_page_furniture_is_told_from_the_story(sentence, furniture):
     assert is_page_furniture(sentence) is furniture
@@ -588,6 +598,14 @@ def test_questions_the_article_does_not_answer_are_refused(seed_desk, question, 
     related = [] if because == ABSTAIN_OFF_TOPIC else [(1, SEED_ID, TITLE, "USA TODAY", "2023-12-21", "")]
     assert [(c.n, c.doc_id, c.title, c.source, c.date, c.quote) for c in answer.related] == related
     assert answer.to_dict().get("related", []) == [c.to_dict() for c in answer.related]
+
+
+def test_the_seed_photo_caption_is_never_quoted(seed_desk):
+    # "President Joe Biden arrives at White House … as he returns from Wilmington" shares
+    # "return" with the question, and was quoted after the answer.
+    for question in ("When do lawmakers return?", "Who did Biden speak with?"):
+        answer = seed_desk.ask(question)
+        assert not answer.abstained and "arrives at White House" not in answer.text
 
 
 def test_a_question_asking_for_a_number_is_answered_with_one(seed_desk):

@@ -4,8 +4,8 @@
     .venv/bin/python -m bench.onnx_spinning --questions 60 --rounds 3
 
 An `ask` runs two ONNX models in turn, the embedding export and the answer model, with
-Chroma and NumPy between them (retrieval/onnx_embeddings.py, `cpu_session`). Each question of the dev sets
-(RealTimeQA's and natural-dev's, alternating, as bench.quality asks them) is asked through
+Chroma and NumPy between them (`retrieval.onnx_embeddings.cpu_session`). Each question of the
+dev sets (RealTimeQA's and natural-dev's, alternating) is asked through
 the whole offline path, once with each setting's sessions, in an order that alternates
 between rounds, so that both meet the same drift of a shared machine. It prints the
 median, p95 and mean per setting and the ratio to the baseline (spinning), and checks that

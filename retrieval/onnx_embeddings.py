@@ -96,7 +96,7 @@ def export_folder(data_dir: Path, model_name: str) -> Path:
 # and NumPy in between. By default ONNX Runtime's worker threads spin for a while after each
 # run, waiting for more work, and the other session's threads find the two cores busy with
 # spinning. With idle threads asleep an `ask` on the dev archive took 0.86 of the time
-# (median), and bulk embedding at ingest 1.08 times as long: the question waits, the index
+# (median), and bulk embedding at ingest 1.09 times as long: the question waits, the index
 # run does not (bench/onnx_spinning.py; bench/RESULTS.md, "Idle threads that spin").
 def cpu_session(path: Path, *, spinning: bool = False):
     """An `onnxruntime.InferenceSession` for the model at `path`, on the CPU, logging errors only

@@ -6,6 +6,7 @@ which rules out splitters that normalise whitespace.
 
 from __future__ import annotations
 
+import calendar
 import re
 
 # Abbreviations that end in a period without ending a sentence ("Dec. 18", "U.S. border", "Ariz., and").
@@ -78,10 +79,11 @@ _CAPTION_VERBS = ("arrive|attend|speak|talk|walk|look on|look|leave|visit|testif
                   "|deliver|remove|gather|march(?:e)?|protest|wait|watch(?:e)?|cheer|pray|mourn|embrace|hug|kneel"
                   "|salute|wear|carr(?:y|ie)|display|ride|smile|shout|detain|distribute|welcome|help|take part"
                   "|inspect|tee off")
-_CAPTION = re.compile(r"^(?!(?:He|She|It|They|We|You|I)\b)(?:(?:[A-Z][\w.'’&-]*|of|the|de|van|von|and|al|bin),?\s+){1,12}"
+_CAPTION_MONTHS = "|".join(calendar.month_name[1:]) + r"|Jan\.|Feb\.|Aug\.|Sept\.|Oct\.|Nov\.|Dec\."
+_CAPTION = re.compile(r"^(?!(?:He|She|It|They|We|You|I)\b)"
+                      r"(?:(?:[A-Z][\w.'’&-]*|of|the|de|van|von|and|al|bin),?\s+){1,12}"
                       rf"(?:(?:{_CAPTION_VERBS})s?|(?:is|are) seen)\b[^.]*?"
-                      r"\bon (?:January|February|March|April|May|June|July|August|September|October|November|December"
-                      r"|Jan\.|Feb\.|Aug\.|Sept\.|Oct\.|Nov\.|Dec\.) \d{1,2}, (?:19|20)\d\d\b")
+                      rf"\bon (?:{_CAPTION_MONTHS}) \d{{1,2}}, (?:19|20)\d\d\b")
 
 
 def is_page_furniture(sentence: str) -> bool:

@@ -428,6 +428,8 @@ def test_a_topic_summary_leaves_out_what_merely_came_back_with_it():
 
 @pytest.mark.parametrize("sentence, furniture", [
     ("Hide Caption 18 of 29 Photos: Deadly flooding in western Europe A damaged road buckles.", True),
+    ("Photos: Russia invades Ukraine Smoke rises above Mariupol on April 18.", True),
+    ("Photos of the flooding show the damaged road, officials said.", False),
     ("JUST WATCHED History of the lottery Replay More Videos ...", True),
     ("MUST WATCH Hear the takeaways from the post-SOTU poll 03:26", True),
     ("Video Ad Feedback 03:01 - Source: HLN Actress Anne Heche critically injured after crashing car into home", True),

@@ -1526,6 +1526,10 @@ def missing_answer(question: str, ranked: Sequence[Candidate], chosen: Sequence[
         return ABSTAIN_NO_SCORE
     facility = asked_facility(question)
     if facility and not any(names_facility(facility, c.text) for c in chosen):
+        # "Which hospital treated the Rockland County polio patient?" answered with "(CNN) A
+        # person from Rockland County, New York, has been diagnosed with polio": no hospital
+        # named. natural-dev unanswerable refused 33 -> 34 of 40, natural-train 133 -> 134 of
+        # 240, nothing lost on any set (bench/RESULTS.md, session 17).
         return ABSTAIN_NO_FACILITY
     read = [c.answers for c in ranked[: options.dense_candidates] if c.answers is not None]
     if read and max(read) < options.min_answer_probability:

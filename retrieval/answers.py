@@ -1197,8 +1197,10 @@ def rank_sentences(question: str, passages: Sequence[Passage], embeddings: Embed
         cheap = read + cheap[options.model_candidates:]
     if options.dense_weight:
         shortlist = cheap[: options.dense_candidates]
-        vectors = np.asarray(embeddings.embed_documents([question] + [c.text for c in shortlist]))
-        similarities = vectors[1:] @ vectors[0]
+        # The question's vector apart: the search has just embedded the same text (a memo in
+        # retrieval.embeddings.ModelEmbeddings keeps it).
+        query = np.asarray(embeddings.embed_query(question))
+        similarities = np.asarray(embeddings.embed_documents([c.text for c in shortlist])) @ query
         cheap = [dataclasses.replace(c, score=c.score + options.dense_weight * float(sim), similarity=float(sim))
                  for c, sim in zip(shortlist, similarities)] + cheap[options.dense_candidates:]
     # A new name (or place, or the question's verb) orders the best few last, once meaning and

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
@@ -91,7 +92,13 @@ class ModelEmbeddings(Embeddings):
     way, through ONNX. When exporting fails (a read-only data directory) or cannot reproduce
     the model (another pooling), the process keeps sentence-transformers. `backend="torch"`
     always uses sentence-transformers (the baseline the benchmarks compare with).
+
+    The vectors of the last few queries are kept (`QUERIES_KEPT`): an `ask` embeds its
+    question twice, for the search and for ranking sentences, and a vector depends on its
+    text alone.
     """
+
+    QUERIES_KEPT = 16
 
     def __init__(self, model_name: str, export_dir: Path | None, *, backend: Backend = "auto", batch_size: int = 32):
         self.model_name = model_name
@@ -100,6 +107,8 @@ class ModelEmbeddings(Embeddings):
         self.batch_size = batch_size
         self._chosen: Embeddings | None = None
         self._lock = threading.Lock()
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     @property
     def chosen(self) -> Embeddings:
@@ -135,7 +144,16 @@ class ModelEmbeddings(Embeddings):
         return self.chosen.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.chosen.embed_query(text)
+        with self._queries_lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return list(self._queries[text])
+        vector = self.chosen.embed_query(text)
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > self.QUERIES_KEPT:
+                self._queries.popitem(last=False)
+        return list(vector)
 
 
 def build_embeddings(model_name: str, data_dir: Path, backend: Backend = "auto") -> ModelEmbeddings:

@@ -97,7 +97,7 @@ def export_folder(data_dir: Path, model_name: str) -> Path:
 # run, waiting for more work, and the other session's threads find the two cores busy with
 # spinning. With idle threads asleep an `ask` on the dev archive took 0.86 of the time
 # (median), and bulk embedding at ingest 1.09 times as long: the question waits, the index
-# run does not (bench/onnx_spinning.py; bench/RESULTS.md, "Idle threads that spin").
+# run does not (bench/ask_variants.py; bench/RESULTS.md, "Idle threads that spin").
 def cpu_session(path: Path, *, spinning: bool = False):
     """An `onnxruntime.InferenceSession` for the model at `path`, on the CPU, logging errors only
     (quantised graphs log harmless warnings on load); its idle threads sleep unless `spinning`."""
@@ -245,11 +245,13 @@ class OnnxEmbeddings(Embeddings):
     mean-pooled over the attention mask, then L2-normalised: sentence-transformers' pipeline.
     """
 
-    # One text per run by default. On the 2-core machines batches of 8 or 32 embed chunks in
-    # bulk less than 10% faster (13 against 12 chunks/s), while a batch pads every text to its
-    # longest and holds the activations of all: one at a time, a one-shot `ask` peaks 10 MB
-    # lower (287 against 297 MB) and composes as fast.
-    def __init__(self, onnx_path: Path, layout: ModelLayout, batch_size: int = 1):
+    # Four texts per run by default, the longest together. An `ask` embeds its 8 best
+    # sentences: in runs of 4 they took 0.80 of the time they took one at a time (34 against
+    # 43 ms, scratch A/B over 60 dev shortlists; the vectors were identical, the attention mask
+    # keeps the padding out), and whole `ask`s 0.955 of it. Chunks embed in bulk as fast in
+    # runs of 4 as one at a time (69 chunks/s both); runs of 8 or 32 embedded them less than
+    # 10% faster and made a one-shot `ask` peak 10 MB higher (297 against 287 MB).
+    def __init__(self, onnx_path: Path, layout: ModelLayout, batch_size: int = 4):
         self.onnx_path = onnx_path
         self.layout = layout
         self.batch_size = batch_size

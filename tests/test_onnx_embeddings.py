@@ -17,7 +17,7 @@ from retrieval.onnx_embeddings import (
 from retrieval.search import Searcher
 from retrieval.service import Newsdesk
 
-from conftest import ROOT
+from conftest import ROOT, HashEmbeddings
 
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "natural-dev" / "questions.jsonl"
 
@@ -62,6 +62,53 @@ def test_onnx_vectors_match_torch_on_questions_sentences_and_long_text(model, on
     assert cosines(texts, model, batched).min() >= 0.9999
     assert np.asarray(onnx_of(onnx_desk).embed_query(QUESTIONS[0])) == pytest.approx(
         np.asarray(model.embed_query(QUESTIONS[0])), abs=1e-4)
+
+
+def test_runs_of_four_give_the_vectors_of_one_at_a_time(onnx_desk):
+    # Padding a text to its batch's longest must change nothing (the mask keeps it out), so
+    # that batching is a question of speed alone.
+    texts = QUESTIONS + seed_sentences(onnx_desk)
+    onnx = onnx_of(onnx_desk)
+    assert onnx.batch_size == 4
+    alone = OnnxEmbeddings(onnx.onnx_path, onnx.layout, batch_size=1)
+    assert np.asarray(onnx.embed_documents(texts)) == pytest.approx(np.asarray(alone.embed_documents(texts)), abs=1e-6)
+
+
+def test_an_ask_runs_the_model_on_its_question_once(onnx_desk, monkeypatch):
+    onnx = onnx_of(onnx_desk)
+    embedded: list[str] = []
+    original = onnx.embed_documents
+    monkeypatch.setattr(onnx, "embed_documents", lambda texts: embedded.extend(texts) or original(texts))
+    question = "Which rail crossings closed on Dec. 18?"
+    answer = onnx_desk.ask(question)
+    assert not answer.abstained
+    # the search embedded it; ranking the sentences took the kept vector
+    assert embedded.count(question) == 1
+    assert len(embedded) > 1, "the best sentences were embedded too"
+    embedded.clear()
+    assert onnx_desk.ask(question).text == answer.text
+    assert question not in embedded
+
+
+def test_query_vectors_are_kept_for_the_last_few_texts():
+    calls: list[str] = []
+
+    class Counting(HashEmbeddings):
+        def embed_query(self, text: str) -> list[float]:
+            calls.append(text)
+            return super().embed_query(text)
+
+    embeddings = ModelEmbeddings("hash", None)
+    embeddings._chosen = Counting()
+    first = embeddings.embed_query("which crossings closed?")
+    first.append(99.0)  # a caller's change to its copy is not kept
+    assert embeddings.embed_query("which crossings closed?") == HashEmbeddings().embed_query("which crossings closed?")
+    assert calls == ["which crossings closed?"]
+    for n in range(ModelEmbeddings.QUERIES_KEPT):
+        embeddings.embed_query(f"question {n}")
+    embeddings.embed_query("which crossings closed?")  # the oldest was let go
+    assert calls.count("which crossings closed?") == 2
+    assert len(embeddings._queries) == ModelEmbeddings.QUERIES_KEPT
 
 
 @pytest.mark.skipif(not DEV_QUESTIONS.is_file(), reason=f"the dev set is not at {DEV_QUESTIONS}")
@@ -150,7 +197,7 @@ def test_models_onnx_cannot_reproduce_stay_on_sentence_transformers(tmp_path):
 
 
 def test_sessions_let_idle_threads_sleep_unless_asked_to_spin():
-    # An ask alternates between two sessions; spinning threads of one slow the other (bench.onnx_spinning).
+    # An ask alternates between two sessions; spinning threads of one slow the other (bench.ask_variants).
     def spinning(session) -> str:
         return session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
 

@@ -139,14 +139,19 @@ class Searcher:
 
         A filtered Chroma query is ~8x slower than a plain one at 47k chunks (it scans the
         metadata), so over-fetch unfiltered and filter here; only when too few survive (an
-        as-of date deep in the archive's past) ask Chroma to filter.
+        as-of date deep in the archive's past) ask Chroma to filter. A question as of today
+        (every question asked in Discord) finds no article dated after it, so it fetches no
+        more than it keeps: most of a query's time is reading its chunks' text and metadata
+        (bench/RESULTS.md, "The question embedded once"). The BM25 copy tells the newest date;
+        when it lags behind the store, a newer chunk is still filtered out here.
         """
         pool = self.options.pool
         if until is None:
             return self.store.dense_search(query_vector, k=pool)
-        nearest = self.store.dense_search(query_vector, k=pool * 3)
+        fetched = pool if until >= self._lexical().newest() else pool * 3
+        nearest = self.store.dense_search(query_vector, k=fetched)
         kept = [(c, sim) for c, sim in nearest if int(c.metadata.get("date_num", 0)) <= until]
-        if len(kept) >= pool or len(nearest) < pool * 3:
+        if len(kept) >= pool or len(nearest) < fetched:
             return kept[:pool]
         return self.store.dense_search(query_vector, k=pool, where={"date_num": {"$lte": until}})
 

@@ -219,6 +219,28 @@ def test_states_time(question, text, expected):
     assert states_time(question, text) is expected
 
 
+def test_the_dense_search_fetches_more_than_it_keeps_only_when_newer_articles_exist(hash_desk, tmp_path, monkeypatch):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for day in (10, 20):
+        (folder / f"ferry-{day}.md").write_text(
+            f"---\ntitle: Ferry news {day}\ndate: 2023-12-{day}\n---\nThe ferry service ran late on day {day}.\n")
+    assert hash_desk.index([folder]).failed == 0
+    asked: list[int] = []
+    original = hash_desk.store.dense_search
+    monkeypatch.setattr(hash_desk.store, "dense_search",
+                        lambda vector, k, where=None: asked.append(k) or original(vector, k, where))
+    pool = hash_desk.searcher.options.pool
+    assert {p.doc_id for p in hash_desk.search("ferry service", as_of=dt.date(2023, 12, 25))} == {
+        "ferry-10.md", "ferry-20.md"}
+    assert [p.doc_id for p in hash_desk.search("ferry service", as_of=dt.date(2023, 12, 15))] == ["ferry-10.md"]
+    assert asked == [pool, pool * 3]  # as of a day after the newest article, nothing is filtered out
+    # A BM25 copy that lags behind the store (its newest article the 10th) still lets no later one in.
+    monkeypatch.setattr(hash_desk.searcher._lexical(), "newest", lambda: 20231210)
+    assert [p.doc_id for p in hash_desk.search("ferry service", as_of=dt.date(2023, 12, 15))] == ["ferry-10.md"]
+    assert asked[-1] == pool
+
+
 def test_articles_after_the_as_of_date_are_not_evidence(seed_desk):
     assert seed_desk.ask("Which crossings closed?", as_of=dt.date(2023, 12, 20)).abstained
     assert not seed_desk.ask("Which crossings closed?", as_of=dt.date(2023, 12, 21)).abstained

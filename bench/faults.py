@@ -113,12 +113,14 @@ def child_state(data_dir: Path, server: Optional[int] = None, timeout: float = 1
         articles: dict[str, list] = {}
         for chunk in sorted(chunks, key=lambda c: (c.metadata["doc_id"], c.metadata["start"])):
             articles.setdefault(chunk.metadata["doc_id"], []).append(chunk.text)
+        # Each article as the composer reads one whole (by the chunk ids its record lists).
+        whole = {doc_id: [c.text for c in desk.store.chunks_of(doc_id)] for doc_id in articles}
         hits = [c.metadata["doc_id"] + "\t" + c.text for c, _ in
                 desk.store.dense_search(SlowHashEmbeddings().embed_query("harbour ferry version"), k=200)]
     except NewsdeskError as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
         raise typer.Exit(1) from None
-    print(json.dumps({"articles": articles, "hits": hits}), flush=True)
+    print(json.dumps({"articles": articles, "whole": whole, "hits": hits}), flush=True)
 
 
 def run_child(*argv: str, kill_after_s: float | None = None, timeout_s: float = CHILD_TIMEOUT_S) -> dict:

@@ -464,10 +464,20 @@ class ChunkStore:
         return {chunk.id: (chunk, vector) for chunk, vector in kept}
 
     def chunks_of(self, doc_id: str) -> list[StoredChunk]:
-        """The committed chunks of one article, in text order."""
-        got = self._guard(self._collection.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        """The committed chunks of one article, in text order. The article's record lists its
+        chunk ids, and reading them by id takes a third of the time of finding them by their
+        `doc_id` (2.8 against 8.6 ms on the 46,811-chunk dev index): an `ask` reads its best
+        article whole. A record written before records listed their article has them found by `doc_id`."""
+        record = self.records_of([doc_id]).get(doc_id)
+        listed = article_from_record(doc_id, record) if record is not None else None
+        if listed is not None:
+            got = self._guard(self._collection.get, ids=listed.chunk_ids, include=["documents", "metadatas"])
+            versions = {doc_id: str(record.get("version", ""))}
+        else:
+            got = self._guard(self._collection.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
+            versions = None
         chunks = [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        return sorted(self._visible(chunks, lambda c: c.metadata), key=lambda c: c.metadata["start"])
+        return sorted(self._visible(chunks, lambda c: c.metadata, versions), key=lambda c: c.metadata["start"])
 
     def dense_search(self, vector: list[float], k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
         """The k nearest visible chunks with their cosine similarity, best first (fewer while

@@ -22,7 +22,9 @@ def index(data: Path, folder: Path, *extra: str) -> dict:
 def state(data: Path) -> dict[str, list[str]]:
     result = run_child("state", str(data))
     assert result["rc"] == 0, result["err"]
-    return last_json(result["out"])["articles"]
+    seen = last_json(result["out"])
+    assert seen["whole"] == seen["articles"], "an article read whole is its committed version, whole"
+    return seen["articles"]
 
 
 def write(folder: Path, version: int, paragraphs: dict[str, int]) -> dict[str, str]:

@@ -30,6 +30,7 @@ from retrieval.embeddings import LazyEmbeddings, build_embeddings
 from retrieval.indexer import match_text
 from retrieval.ingest import iter_articles
 from retrieval.models import Article
+from retrieval.onnx_embeddings import OnnxEmbeddings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_ARTICLES = ROOT.parent / "shared" / "eval" / "realtimeqa-dev" / "articles.jsonl.gz"
@@ -54,7 +55,10 @@ def main(chunks: Annotated[int, typer.Option(min=8, help="Chunks embedded per ro
          questions: Annotated[int, typer.Option(min=1, help="Single questions timed per round.")] = 30) -> None:
     texts = chunk_texts(chunks)
     with tempfile.TemporaryDirectory() as tmp:
-        onnx = build_embeddings(DEFAULT_MODEL, Path(tmp))
+        # The model itself (`chosen`), not the wrapper that keeps the last questions' vectors.
+        onnx = build_embeddings(DEFAULT_MODEL, Path(tmp)).chosen
+        if not isinstance(onnx, OnnxEmbeddings):
+            raise typer.BadParameter("the model could not be exported to ONNX here")
         paths = {"onnx": onnx, "torch": LazyEmbeddings(DEFAULT_MODEL)}
         asked = [" ".join(text.split()[:10]) + "?" for text in texts[:questions]]
         for embeddings in paths.values():  # load (and export) before timing; torch is slow on

@@ -265,8 +265,22 @@ def test_an_index_built_before_versions_is_served_and_trusted_without_re_embeddi
     assert counts(report) == (0, 0, 1, 0, 0) and report.chunks_embedded == 0
     assert chunk_ids(hash_desk) == [f"{SEED_ID}#0", f"{SEED_ID}#1", f"{SEED_ID}#2"]
     assert hash_desk.store.records() == {}  # nothing was migrated: the old chunks are read as they are
-    # with no record to list them, an article read whole is found by its id
+    # with no record to list them, an article read whole is found by its `doc_id`
     assert [c.text for c in hash_desk.store.chunks_of(SEED_ID)] == [c.text for c in chunks]
+
+
+def test_an_article_being_deleted_is_read_whole_as_no_chunks(hash_desk, tmp_path):
+    from retrieval.store import TOMBSTONE
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_story(folder, "ferry.md", paragraphs=6)
+    hash_desk.index([folder])
+    assert len(hash_desk.store.chunks_of("ferry.md")) == 6
+    # A deletion's first write: the record hidden (its old listing stays merged into it).
+    hash_desk.store.commit({"ferry.md": {"version": TOMBSTONE, "doc_hash": "", "chunks": 0}})
+    assert hash_desk.store.records()["ferry.md"]["title"] == "Ferry ferry.md"
+    assert hash_desk.store.chunks_of("ferry.md") == []
 
 
 def test_an_article_left_mixed_by_the_old_code_is_rewritten_whole(hash_desk, tmp_path):

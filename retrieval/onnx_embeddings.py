@@ -247,10 +247,11 @@ class OnnxEmbeddings(Embeddings):
 
     # Four texts per run by default, the longest together. An `ask` embeds its 8 best
     # sentences: in runs of 4 they took 0.80 of the time they took one at a time (34 against
-    # 43 ms, scratch A/B over 60 dev shortlists; the vectors were identical, the attention mask
-    # keeps the padding out), and whole `ask`s 0.955 of it. Chunks embed in bulk as fast in
-    # runs of 4 as one at a time (69 chunks/s both); runs of 8 or 32 embedded them less than
-    # 10% faster and made a one-shot `ask` peak 10 MB higher (297 against 287 MB).
+    # 43 ms, scratch A/B over 60 dev shortlists; the vectors were identical, the attention
+    # mask keeps the padding out). With the question's vector kept as well (`ModelEmbeddings`),
+    # undoing both makes an `ask` 1.17 times as long (bench/ask_variants.py). Chunks embed in
+    # bulk as fast in runs of 4 as one at a time (69 chunks/s both); runs of 8 or 32 embedded
+    # them less than 10% faster and made a one-shot `ask` peak 10 MB higher (297 against 287 MB).
     def __init__(self, onnx_path: Path, layout: ModelLayout, batch_size: int = 4):
         self.onnx_path = onnx_path
         self.layout = layout

@@ -251,7 +251,8 @@ class OnnxEmbeddings(Embeddings):
     # mask keeps the padding out). With the question's vector kept as well (`ModelEmbeddings`),
     # undoing both makes an `ask` 1.17 times as long (bench/ask_variants.py). Chunks embed in
     # bulk as fast in runs of 4 as one at a time (69 chunks/s both); runs of 8 or 32 embedded
-    # them less than 10% faster and made a one-shot `ask` peak 10 MB higher (297 against 287 MB).
+    # them less than 10% faster. The cost is memory: a one-shot `ask` peaks 10 MB higher in runs
+    # of 4 than one at a time (320 against 310 MB, bench.oneshot, 3 rounds each).
     def __init__(self, onnx_path: Path, layout: ModelLayout, batch_size: int = 4):
         self.onnx_path = onnx_path
         self.layout = layout

@@ -8,19 +8,20 @@ import numpy as np
 
 import pytest
 
+from retrieval.answer_kinds import (answer_test, asked_verb, asks_age, asks_amount, asks_cause, asks_death_cause,
+                                    asks_final_outcome, asks_for_list, asks_penalty, asks_percentage, asks_pick,
+                                    asks_quantity, asks_what_happened, asks_where, asks_who, counted_noun,
+                                    counts_asked, leaves_unnamed, lists_new_names, names_someone_new,
+                                    names_somewhere_new, says_not_known, states_amount, states_count, states_quantity,
+                                    states_time, tells_asked_verb, tells_cause, tells_death_cause, tells_other_months,
+                                    tells_prospect, without_dateline)
 from retrieval.answers import (ABSTAIN_NO_AMOUNT, ABSTAIN_NO_ANSWER, ABSTAIN_NO_BURIAL, ABSTAIN_NO_CAUSE,
                                ABSTAIN_NO_FACILITY, ABSTAIN_NO_NUMBER, ABSTAIN_NO_PENALTY, ABSTAIN_NO_PICK,
                                ABSTAIN_NO_SCORE, ABSTAIN_NO_TIME, ABSTAIN_NOT_KNOWN, ABSTAIN_OFF_TOPIC,
                                ABSTAIN_OTHER_MONTH, ABSTAIN_PROSPECT, ABSTAIN_STALE, ABSTAIN_TEXT, ABSTAIN_UNNAMED,
-                               ABSTAIN_UNREAD, answer_first, answer_test, asked_verb, asks_age, asks_amount,
-                               asks_cause, asks_death_cause, asks_final_outcome, asks_for_list, asks_penalty,
-                               asks_percentage, asks_pick, asks_quantity, asks_what_happened, asks_where, asks_who,
-                               Candidate, candidate_sentences, Composer, ComposerOptions, counted_noun, counts_asked,
-                               excerpt_sentences, leaves_unnamed, lists_new_names, match_evidence, name_bonus,
-                               names_someone_new, names_somewhere_new, quoted_excerpts,
-                               rank_sentences, says_not_known, states_amount, states_count, states_quantity,
-                               states_time, tells_asked_verb, tells_cause, tells_death_cause, tells_other_months,
-                               tells_prospect, uniform_idf, verb_bonus, without_dateline)
+                               ABSTAIN_UNREAD, answer_first, Candidate, candidate_sentences, Composer,
+                               ComposerOptions, excerpt_sentences, match_evidence, name_bonus, quoted_excerpts,
+                               rank_sentences, uniform_idf, verb_bonus)
 from retrieval.answer_model import AnswerModel
 from retrieval.errors import DateError, NewsdeskError, NotFoundError, QuestionError
 from retrieval.lexical import terms

@@ -42,7 +42,6 @@ from bench.report import code_state
 from retrieval.onnx_embeddings import cpu_session
 from retrieval.search import article_reader, passage_from
 from retrieval.service import Newsdesk, build_newsdesk
-from retrieval.store import StoredChunk
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -68,15 +67,8 @@ class NoNewest:
 
 def by_doc_id(desk: Newsdesk):
     """An article's passages found by its `doc_id`, as `ChunkStore.chunks_of` did before session 19."""
-    store = desk.store
-
-    def read(doc_id: str):
-        got = store._guard(store._collection.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        chunks = [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
-        ordered = sorted(store._visible(chunks, lambda c: c.metadata), key=lambda c: c.metadata["start"])
-        return [passage_from(chunk, 0.0, None, retrieved=False) for chunk in ordered]
-
-    return read
+    return lambda doc_id: [passage_from(chunk, 0.0, None, retrieved=False)
+                           for chunk in desk.store.chunks_by_doc_id(doc_id)]
 
 
 def configurations(desk: Newsdesk) -> dict[str, Callable[[], None]]:

@@ -467,21 +467,27 @@ class ChunkStore:
         """The committed chunks of one article, in text order. The article's record lists its
         chunk ids, and reading them by id takes a third of the time of finding them by their
         `doc_id` (2.8 against 8.6 ms on the 46,811-chunk dev index): an `ask` reads its best
-        article whole. A record written before records listed their article has them found by `doc_id`."""
+        article whole. A record from before records listed their article has them found by
+        `doc_id` (`chunks_by_doc_id`)."""
         record = self.records_of([doc_id]).get(doc_id)
-        if record is not None and record.get("version") == TOMBSTONE:
-            # Being deleted. Its record still lists the chunks it had (Chroma merges a record's
-            # new metadata into the old), as zero of them.
-            return []
         listed = article_from_record(doc_id, record) if record is not None else None
-        if listed is not None:
-            if not listed.chunk_ids:
-                return []
-            got = self._guard(self._collection.get, ids=listed.chunk_ids, include=["documents", "metadatas"])
-            versions = {doc_id: str(record.get("version", ""))}
-        else:
-            got = self._guard(self._collection.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
-            versions = None
+        if listed is None:
+            return self.chunks_by_doc_id(doc_id)
+        if not listed.chunk_ids:
+            # Being deleted: a deletion's record says zero chunks (Chroma merges it into the old
+            # record, so the rest of the listing stays), and Chroma refuses a read of no ids.
+            return []
+        got = self._guard(self._collection.get, ids=listed.chunk_ids, include=["documents", "metadatas"])
+        return self._committed_in_order(got, {doc_id: str(record.get("version", ""))})
+
+    def chunks_by_doc_id(self, doc_id: str) -> list[StoredChunk]:
+        """The committed chunks of one article found by the `doc_id` in their metadata, in text
+        order: the slower way, for records that do not list their chunks."""
+        got = self._guard(self._collection.get, where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        return self._committed_in_order(got)
+
+    def _committed_in_order(self, got: dict, versions: dict[str, str] | None = None) -> list[StoredChunk]:
+        """The committed chunks of a Chroma `get`, in text order."""
         chunks = [StoredChunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(self._visible(chunks, lambda c: c.metadata, versions), key=lambda c: c.metadata["start"])
 
